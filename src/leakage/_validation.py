@@ -1,0 +1,279 @@
+"""Input validation: the only place where :mod:`leakage` checks its inputs.
+
+Every public function funnels its arguments through these helpers, so that every bad
+input raises the same kind of error with the same kind of message::
+
+    <function>: the '<argument>' argument must <requirement>; got <value> instead.
+
+Distributions are never renormalized: entries must sum to one within ``ATOL = 1e-9``.
+The fast path (valid input) costs a handful of NumPy reductions; the diagnosis of
+*what* is wrong only runs once something is.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidDistributionError, InvalidParameterError
+
+__all__ = [
+    "ATOL",
+    "as_channel",
+    "as_joint",
+    "as_pmf",
+    "check_alpha",
+    "check_base",
+    "check_choice",
+    "check_compatible",
+    "check_positive",
+    "check_same_shape",
+]
+
+#: Absolute tolerance on "sums to one".
+ATOL = 1e-9
+
+_ALLOWED_KINDS = "biuf"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _describe(a: np.ndarray) -> str:
+    """A short description of an array for error messages."""
+    if a.size <= 8:
+        return np.array2string(np.asarray(a), precision=6, separator=", ")
+    return f"an array of shape {a.shape}"
+
+
+def _raise_dist(func: str, name: str, requirement: str, got: str, hint: str = "") -> None:
+    msg = f"{func}: the '{name}' argument must {requirement}; got {got} instead."
+    if hint:
+        msg += " " + hint
+    raise InvalidDistributionError(msg)
+
+
+def _raise_param(func: str, name: str, requirement: str, got: Any, hint: str = "") -> None:
+    msg = f"{func}: the '{name}' argument must {requirement}; got {got!r} instead."
+    if hint:
+        msg += " " + hint
+    raise InvalidParameterError(msg)
+
+
+def _as_float_array(x: Any, *, func: str, name: str, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, etc.
+        _raise_dist(func, name, f"be {what} of real numbers", f"an unreadable value ({exc})")
+    if a.dtype.kind not in _ALLOWED_KINDS:
+        _raise_dist(
+            func, name, f"be {what} of real numbers", f"an array of dtype {a.dtype}: {_describe(a)}"
+        )
+    return a.astype(np.float64, copy=False)
+
+
+def _diagnose_entries(a: np.ndarray, *, func: str, name: str, hint: str = "") -> None:
+    """Raise for the first non-finite or negative entry of ``a`` (called only on failure)."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        idx_s = str(idx[0]) if len(idx) == 1 else str(list(idx))
+        _raise_dist(
+            func, name, "have only finite entries", f"{a[idx]} at index {idx_s}", hint
+        )
+    neg = a < 0
+    if neg.any():
+        idx = tuple(int(i) for i in np.argwhere(neg)[0])
+        idx_s = str(idx[0]) if len(idx) == 1 else str(list(idx))
+        _raise_dist(
+            func,
+            name,
+            "have only nonnegative entries (probabilities)",
+            f"{_fmt(a[idx])} at index {idx_s}",
+            hint,
+        )
+
+
+def as_pmf(p: Any, *, func: str, name: str = "p") -> np.ndarray:
+    """Validate a probability vector and return it as a 1-D ``float64`` array.
+
+    Requirements: 1-D, non-empty, finite, nonnegative, summing to 1 within ``ATOL``.
+    """
+    a = _as_float_array(p, func=func, name=name, what="a 1-D array")
+    if a.ndim != 1 or a.size == 0:
+        _raise_dist(
+            func,
+            name,
+            "be a non-empty 1-D probability vector",
+            f"an array of shape {a.shape}",
+        )
+    m = a.min()
+    if not m >= 0:  # also catches NaN
+        _diagnose_entries(a, func=func, name=name)
+    s = a.sum()
+    if not abs(s - 1.0) <= ATOL:  # also catches +inf
+        _diagnose_entries(a, func=func, name=name)
+        _raise_dist(
+            func,
+            name,
+            f"sum to 1 (atol {ATOL:g})",
+            f"entries summing to {_fmt(s)}",
+            f"Pass {name} / {name}.sum() if you meant to normalize; leakage never does it silently.",
+        )
+    return a
+
+
+def _check_rows(W, row_sums: np.ndarray, *, func: str, name: str) -> None:
+    dev = np.abs(row_sums - 1.0)
+    if not dev.max() <= ATOL:
+        i = int(np.argmax(np.where(np.isnan(dev), np.inf, dev)))
+        _raise_dist(
+            func,
+            name,
+            f"be row-stochastic (axis 0 = input; every row sums to 1, atol {ATOL:g})",
+            f"row {i} summing to {_fmt(row_sums[i])}",
+            f"Divide each row by its sum ({name} / {name}.sum(axis=1, keepdims=True)) "
+            "if you meant to normalize.",
+        )
+
+
+def as_channel(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = False):
+    """Validate a channel ``W[x, y] = P(y | x)`` (2-D, row-stochastic).
+
+    With ``sparse_ok=True`` a ``scipy.sparse`` matrix/array is accepted and returned as a
+    ``float64`` CSR array; otherwise it is rejected with a message naming the function.
+    """
+    from scipy import sparse as _sp  # scipy is a hard dependency; local import keeps startup light
+
+    if _sp.issparse(W):
+        if not sparse_ok:
+            _raise_dist(
+                func,
+                name,
+                "be a dense 2-D array (this function does not take sparse channels)",
+                f"a sparse matrix of shape {W.shape}",
+                "Use W.toarray().",
+            )
+        S = _sp.csr_array(W, dtype=np.float64)
+        if S.ndim != 2 or S.shape[0] == 0 or S.shape[1] == 0:
+            _raise_dist(func, name, "be a non-empty 2-D channel", f"shape {S.shape}")
+        data = S.data
+        if data.size and not data.min() >= 0:
+            _diagnose_entries(data, func=func, name=name + ".data")
+        _check_rows(S, np.asarray(S.sum(axis=1)).ravel(), func=func, name=name)
+        return S
+    a = _as_float_array(W, func=func, name=name, what="a 2-D array")
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        _raise_dist(
+            func,
+            name,
+            "be a non-empty 2-D channel matrix W[x, y] = P(y|x)",
+            f"an array of shape {a.shape}",
+        )
+    m = a.min()
+    if not m >= 0:
+        _diagnose_entries(a, func=func, name=name)
+    s = a.sum(axis=1)
+    if not np.abs(s - 1.0).max() <= ATOL:
+        _diagnose_entries(a, func=func, name=name)
+        _check_rows(a, s, func=func, name=name)
+    return a
+
+
+def as_joint(p_xy: Any, *, func: str, name: str = "p_xy") -> np.ndarray:
+    """Validate a joint distribution (2-D, nonnegative, summing to 1)."""
+    a = _as_float_array(p_xy, func=func, name=name, what="a 2-D array")
+    if a.ndim != 2 or a.size == 0:
+        _raise_dist(
+            func, name, "be a non-empty 2-D joint distribution", f"an array of shape {a.shape}"
+        )
+    m = a.min()
+    if not m >= 0:
+        _diagnose_entries(a, func=func, name=name)
+    s = a.sum()
+    if not abs(s - 1.0) <= ATOL:
+        _diagnose_entries(a, func=func, name=name)
+        _raise_dist(func, name, f"sum to 1 (atol {ATOL:g})", f"entries summing to {_fmt(s)}")
+    return a
+
+
+def check_compatible(
+    p: np.ndarray, W, *, func: str, p_name: str = "p_x", w_name: str = "channel"
+) -> None:
+    """Check that ``len(p) == W.shape[0]`` (``p`` is the input distribution of ``W``)."""
+    if p.shape[0] != W.shape[0]:
+        _raise_dist(
+            func,
+            w_name,
+            f"have one row per entry of '{p_name}' ({p.shape[0]} rows, axis 0 = input)",
+            f"shape {W.shape}",
+            "Transpose the channel if its axis 0 is the output.",
+        )
+
+
+def check_same_shape(p: np.ndarray, q: np.ndarray, *, func: str, names=("p", "q")) -> None:
+    """Check that two distributions live on the same alphabet."""
+    if p.shape != q.shape:
+        _raise_dist(
+            func,
+            names[1],
+            f"have the same shape as '{names[0]}' {p.shape}",
+            f"shape {q.shape}",
+        )
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_base(base: Any, *, func: str) -> float:
+    """Logarithm base: a finite real number > 0 and != 1."""
+    if not _is_real(base) or not math.isfinite(base) or base <= 0 or base == 1:
+        _raise_param(
+            func,
+            "base",
+            "be a finite real number > 0 and != 1 (2 for bits, e for nats)",
+            base,
+        )
+    return float(base)
+
+
+def check_alpha(
+    alpha: Any,
+    *,
+    func: str,
+    name: str = "alpha",
+    allow_inf: bool = True,
+) -> float:
+    """An order alpha in (0, inf) (or (0, inf] with ``allow_inf``); returns a float."""
+    ok = _is_real(alpha) and not math.isnan(alpha) and alpha > 0
+    if ok and math.isinf(alpha) and not allow_inf:
+        ok = False
+    if not ok:
+        rng = "(0, inf]" if allow_inf else "(0, inf)"
+        _raise_param(func, name, f"be a real number in {rng}", alpha)
+    return float(alpha)
+
+
+def check_positive(x: Any, *, func: str, name: str, integer: bool = False) -> float | int:
+    """A finite real (or integer) number > 0."""
+    if integer:
+        ok = isinstance(x, numbers.Integral) and not isinstance(x, bool) and x > 0
+        if not ok:
+            _raise_param(func, name, "be a positive integer", x)
+        return int(x)
+    if not _is_real(x) or not math.isfinite(x) or x <= 0:
+        _raise_param(func, name, "be a finite real number > 0", x)
+    return float(x)
+
+
+def check_choice(value: Any, choices, *, func: str, name: str) -> str:
+    """One of a fixed set of string choices."""
+    if value not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        _raise_param(func, name, f"be one of {opts}", value)
+    return value

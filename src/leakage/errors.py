@@ -1,0 +1,55 @@
+"""Exceptions and warnings raised by :mod:`leakage`.
+
+Every error the library raises on bad input or failed computation is a subclass of
+:class:`LeakageError`, so ``except leakage.LeakageError`` catches all of them. The
+input errors also subclass :class:`ValueError`, so code written against NumPy/SciPy
+conventions keeps working.
+
+Messages follow one template: the function, the argument, the requirement and the
+value received, e.g.::
+
+    mutual_information: the 'channel' argument must have rows that sum to 1
+    (atol 1e-09); got row 2 summing to 1.1 instead. Normalize each row
+    (W / W.sum(axis=1, keepdims=True)) if that is what you meant.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConvergenceWarning",
+    "InfeasibleError",
+    "InvalidDistributionError",
+    "InvalidParameterError",
+    "LeakageError",
+    "SolverError",
+]
+
+
+class LeakageError(Exception):
+    """Base class of every error raised by :mod:`leakage`."""
+
+
+class InvalidDistributionError(LeakageError, ValueError):
+    """A probability vector, channel or joint distribution is not valid.
+
+    Raised for non-finite or negative entries, entries that do not sum to one (within
+    ``atol=1e-9``; inputs are never renormalized silently), wrong dimensions and
+    shapes that do not match each other.
+    """
+
+
+class InvalidParameterError(LeakageError, ValueError):
+    """A scalar parameter (order ``alpha``, logarithm ``base``, tolerance, name of a
+    measure, ...) is out of its documented range or of the wrong type."""
+
+
+class InfeasibleError(LeakageError):
+    """The requested problem has no feasible point (e.g. a budget that cannot be met)."""
+
+
+class SolverError(LeakageError):
+    """A numerical solver failed; the message names the solver and its status."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped before reaching its certified tolerance."""

@@ -1,0 +1,104 @@
+"""Result types shared by the solvers: a small status vocabulary and frozen dataclasses.
+
+Every iterative solver in :mod:`leakage` returns a frozen dataclass that reports
+``converged``, ``n_iter`` and a certified gap, and keeps *exact* quantities (recomputed
+from the returned object) apart from approximate/solver objectives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CapacityResult", "Status", "to_jsonable"]
+
+
+class Status(str, enum.Enum):
+    """Outcome of a solve, shared by every optimizer (mapped from each backend's own codes)."""
+
+    OPTIMAL = "optimal"
+    """Certified: the reported gap is within the requested tolerance."""
+    OPTIMAL_INACCURATE = "optimal_inaccurate"
+    """Stopped with a valid but larger-than-requested certified gap."""
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ITERATION_LIMIT = "iteration_limit"
+    SOLVER_ERROR = "solver_error"
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn a result dataclass (or nested arrays/enums/floats) into JSON-ready Python objects.
+
+    Non-finite floats become the strings ``"inf"``, ``"-inf"`` and ``"nan"``.
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        for name in getattr(obj, "_json_extra", ()):
+            out[name] = to_jsonable(getattr(obj, name))
+        return out
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if f != f:
+            return "nan"
+        if f in (float("inf"), float("-inf")):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+@dataclasses.dataclass(frozen=True)
+class CapacityResult:
+    """Certified channel capacity (see :func:`leakage.channel_capacity`).
+
+    Attributes
+    ----------
+    capacity : float
+        ``I(p*, W)`` for the returned input distribution ``p*`` (equal to ``lower``):
+        an achievable rate, exact for the returned ``p*``. The true capacity lies in
+        ``[lower, upper]``.
+    lower, upper : float
+        Certified bounds, ``lower = I(p*, W) <= C <= upper = max_x D(W_x || p* W)``.
+    input_distribution : ndarray, shape (n_x,)
+        The input distribution ``p*`` achieving ``lower``.
+    output_distribution : ndarray, shape (n_y,)
+        ``p* W``.
+    converged : bool
+        Whether ``upper - lower <= tol``.
+    n_iter : int
+        Blahut–Arimoto iterations plus Newton steps performed.
+    base : float
+        Logarithm base of ``capacity``, ``lower``, ``upper`` and ``gap``.
+    status : Status
+    """
+
+    capacity: float
+    lower: float
+    upper: float
+    input_distribution: np.ndarray
+    output_distribution: np.ndarray
+    converged: bool
+    n_iter: int
+    base: float
+    status: Status
+
+    _json_extra = ("gap",)
+
+    @property
+    def gap(self) -> float:
+        """Certified gap ``upper - lower`` (in units of ``log_base``)."""
+        return self.upper - self.lower
