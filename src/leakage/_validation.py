@@ -82,9 +82,7 @@ def _diagnose_entries(a: np.ndarray, *, func: str, name: str, hint: str = "") ->
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         idx_s = str(idx[0]) if len(idx) == 1 else str(list(idx))
-        _raise_dist(
-            func, name, "have only finite entries", f"{a[idx]} at index {idx_s}", hint
-        )
+        _raise_dist(func, name, "have only finite entries", f"{a[idx]} at index {idx_s}", hint)
     neg = a < 0
     if neg.any():
         idx = tuple(int(i) for i in np.argwhere(neg)[0])
@@ -122,7 +120,8 @@ def as_pmf(p: Any, *, func: str, name: str = "p") -> np.ndarray:
             name,
             f"sum to 1 (atol {ATOL:g})",
             f"entries summing to {_fmt(s)}",
-            f"Pass {name} / {name}.sum() if you meant to normalize; leakage never does it silently.",
+            f"Pass {name} / {name}.sum() if you meant to normalize; "
+            "leakage never does it silently.",
         )
     return a
 

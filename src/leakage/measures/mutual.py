@@ -170,9 +170,7 @@ def maximal_leakage(p_x: ArrayLike, channel, *, base: float = 2) -> float:
     return float(from_nats(_maxl_nats(p, W), base))
 
 
-def sibson_mutual_information(
-    p_x: ArrayLike, channel, alpha: float, *, base: float = 2
-) -> float:
+def sibson_mutual_information(p_x: ArrayLike, channel, alpha: float, *, base: float = 2) -> float:
     r"""Sibson's :math:`\alpha`-mutual information, :math:`\alpha \in (0, \infty]`.
 
     .. math::
