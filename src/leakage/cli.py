@@ -82,7 +82,6 @@ app = typer.Typer(
     cls=_LeakageGroup,
     no_args_is_help=True,
     add_completion=False,
-    help="Information leakage: measure it, design mechanisms against it, reproduce the papers.",
 )
 
 measure_app = typer.Typer(

@@ -1,0 +1,337 @@
+"""Tests for the ``leakage`` command line (leakage.cli)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import leakage as lk
+from leakage.cli import app
+from leakage.io import write_channel, write_pmf
+
+runner = CliRunner()
+
+P = "0.3,0.7"
+Q = "0.6,0.4"
+PX = "0.25,0.75"
+W_TEXT = "0.9,0.1,0;0.2,0.7,0.1"
+P_ARR = np.array([0.3, 0.7])
+Q_ARR = np.array([0.6, 0.4])
+PX_ARR = np.array([0.25, 0.75])
+W_ARR = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def streams(result) -> tuple[str, str]:
+    """(stdout, stderr), also with runners that mix stderr into the output (older Click)."""
+    try:
+        return result.stdout, result.stderr
+    except ValueError:
+        lines = result.output.splitlines(keepends=True)
+        err = [line for line in lines if line.startswith(("error: ", "warning: "))]
+        out = [line for line in lines if line not in err]
+        return "".join(out), "".join(err)
+
+
+def stdout(result) -> str:
+    return streams(result)[0]
+
+
+def run_json(*args: str) -> dict:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(stdout(result))
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """Exit 1, a single 'error: ...' line on stderr, no traceback, nothing on stdout."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # not an uncaught exception
+    out, err = streams(result)
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert "Traceback" not in result.output
+    assert out == ""
+    for fragment in fragments:
+        assert fragment in err
+
+
+# --------------------------------------------------------------------------- values
+
+
+SCALAR_CASES = [
+    (["entropy", "--p", P], "entropy", lambda: lk.entropy(P_ARR)),
+    (
+        ["kl-divergence", "--p", P, "--q", Q],
+        "kl_divergence",
+        lambda: lk.kl_divergence(P_ARR, Q_ARR),
+    ),
+    (
+        ["renyi-divergence", "--p", P, "--q", Q, "--alpha", "0.5"],
+        "renyi_divergence",
+        lambda: lk.renyi_divergence(P_ARR, Q_ARR, 0.5),
+    ),
+    (
+        ["chi2-divergence", "--p", P, "--q", Q],
+        "chi2_divergence",
+        lambda: lk.chi2_divergence(P_ARR, Q_ARR),
+    ),
+    (
+        ["total-variation", "--p", P, "--q", Q],
+        "total_variation",
+        lambda: lk.total_variation(P_ARR, Q_ARR),
+    ),
+    (
+        ["mutual-information", "--p", PX, "--channel", W_TEXT],
+        "mutual_information",
+        lambda: lk.mutual_information(PX_ARR, W_ARR),
+    ),
+    (
+        ["sibson-mutual-information", "--p", PX, "--channel", W_TEXT, "--alpha", "3"],
+        "sibson_mutual_information",
+        lambda: lk.sibson_mutual_information(PX_ARR, W_ARR, 3),
+    ),
+    (
+        ["maximal-leakage", "--p", PX, "--channel", W_TEXT],
+        "maximal_leakage",
+        lambda: lk.maximal_leakage(PX_ARR, W_ARR),
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "measure", "expected"), SCALAR_CASES, ids=lambda c: str(c)[:30])
+def test_scalar_measures_json(args, measure, expected):
+    out = run_json("measure", *args)
+    assert out["measure"] == measure
+    assert out["value"] == expected()  # same library call: identical float
+    unitless = measure in ("chi2_divergence", "total_variation")
+    assert out["unit"] == ("unitless" if unitless else "bits")
+    if not unitless:
+        assert out["base"] == 2.0
+
+
+@pytest.mark.parametrize(("args", "measure", "expected"), SCALAR_CASES, ids=lambda c: str(c)[:30])
+def test_scalar_measures_human_output(args, measure, expected):
+    result = run("measure", *args)
+    assert result.exit_code == 0, result.output
+    assert f"{expected():.10g}" in stdout(result)
+    unitless = measure in ("chi2_divergence", "total_variation")
+    assert ("unitless" if unitless else "bits") in stdout(result)
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("kl", "kl-divergence"),
+        ("chi2", "chi2-divergence"),
+        ("tv", "total-variation"),
+    ],
+)
+def test_aliases_give_the_same_output(alias, name):
+    assert run_json("measure", alias, "--p", P, "--q", Q) == run_json(
+        "measure", name, "--p", P, "--q", Q
+    )
+
+
+@pytest.mark.parametrize("alias", ["mi", "maxl"])
+def test_channel_aliases(alias):
+    out = run_json("measure", alias, "--p", PX, "--channel", W_TEXT)
+    assert out["measure"] in ("mutual_information", "maximal_leakage")
+
+
+def test_aliases_are_hidden_from_help():
+    result = run("measure", "--help")
+    assert result.exit_code == 0
+    assert "mutual-information" in stdout(result)
+    assert " maxl " not in stdout(result)
+
+
+@pytest.mark.parametrize("measure", ["chi2", "l1", "kl", "max_lift"])
+def test_pointwise(measure):
+    out = run_json(
+        "measure", "pointwise", "--p", PX, "--channel", "0.9,0.1,0;0.2,0.8,0", "--measure", measure
+    )
+    expected = lk.pointwise_leakage(PX_ARR, [[0.9, 0.1, 0], [0.2, 0.8, 0]], measure=measure)
+    assert out["measure"] == "pointwise_leakage"
+    assert out["pointwise_measure"] == measure
+    assert out["value"][:2] == expected[:2].tolist()
+    assert out["value"][2] == "nan"  # letter never output
+    assert out["unit"] == ("bits" if measure in ("kl", "max_lift") else "unitless")
+
+
+def test_pointwise_human_output():
+    result = run(
+        "measure", "pointwise-leakage", "--p", PX, "--channel", "0.9,0.1,0;0.2,0.8,0",
+        "--measure", "l1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    expected = lk.pointwise_leakage(PX_ARR, [[0.9, 0.1, 0], [0.2, 0.8, 0]], measure="l1")
+    lines = stdout(result).splitlines()
+    assert f"{expected[0]:.10g}" in lines[1]
+    assert "never output" in lines[3]
+
+
+def test_capacity():
+    out = run_json("measure", "channel-capacity", "--channel", W_TEXT)
+    r = lk.channel_capacity(W_ARR)
+    assert out["measure"] == "channel_capacity"
+    assert out["unit"] == "bits"
+    for key in ("capacity", "lower", "upper", "gap", "n_iter"):
+        assert out[key] == getattr(r, key)
+    assert out["converged"] is True
+    assert out["input_distribution"] == r.input_distribution.tolist()
+
+
+def test_capacity_human_output_and_tol():
+    result = run("measure", "capacity", "--channel", W_TEXT, "--tol", "1e-6")
+    assert result.exit_code == 0, result.output
+    r = lk.channel_capacity(W_ARR, tol=1e-6)
+    for word in ("capacity", "lower", "upper", "gap", "converged", "iterations", "input"):
+        assert word in stdout(result)
+    assert f"{r.capacity:.10g}" in stdout(result)
+
+
+@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
+def test_capacity_iteration_cap_warns_on_one_line():
+    result = run("measure", "capacity", "--channel", W_TEXT, "--max-iter", "1", "--json")
+    assert result.exit_code == 0
+    out, err = streams(result)
+    assert json.loads(out)["converged"] is False
+    assert err.startswith("warning: channel_capacity: stopped")
+    assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_file_inputs(tmp_path):
+    p_file = tmp_path / "p.csv"
+    w_file = tmp_path / "W.json"
+    write_pmf(p_file, PX_ARR)
+    write_channel(w_file, W_ARR)
+    out = run_json("measure", "mi", "--p", str(p_file), "--channel", str(w_file))
+    assert out["value"] == lk.mutual_information(PX_ARR, W_ARR)
+    np.save(tmp_path / "W.npy", W_ARR)
+    out = run_json("measure", "capacity", "--channel", str(tmp_path / "W.npy"))
+    assert out["capacity"] == lk.channel_capacity(W_ARR).capacity
+
+
+@pytest.mark.parametrize(
+    ("base", "value", "unit"),
+    [("2", 2.0, "bits"), ("e", math.e, "nats"), ("10", 10.0, "hartleys"), ("3", 3.0, "log-base-3")],
+)
+def test_base_changes_unit_and_value(base, value, unit):
+    out = run_json("measure", "mi", "--p", PX, "--channel", W_TEXT, "--base", base)
+    assert out["value"] == lk.mutual_information(PX_ARR, W_ARR, base=value)
+    assert out["unit"].startswith(unit)
+    assert out["base"] == value
+    human = run("measure", "entropy", "--p", P, "--base", base).stdout
+    assert unit in human
+    assert f"{lk.entropy(P_ARR, base=value):.10g}" in human
+
+
+def test_sibson_alpha_inf_is_maximal_leakage():
+    sib = run_json("measure", "sibson", "--p", PX, "--channel", W_TEXT, "--alpha", "inf")
+    maxl = run_json("measure", "maximal-leakage", "--p", PX, "--channel", W_TEXT)
+    assert sib["alpha"] == "inf"
+    assert sib["value"] == pytest.approx(maxl["value"], rel=1e-14)
+    assert maxl["value"] == lk.maximal_leakage(PX_ARR, W_ARR)
+
+
+def test_alpha_fraction_and_renyi_inf():
+    half = run_json("measure", "renyi", "--p", P, "--q", Q, "--alpha", "1/2")
+    assert half["value"] == lk.renyi_divergence(P_ARR, Q_ARR, 0.5)
+    inf = run_json("measure", "renyi", "--p", P, "--q", Q, "--alpha", "inf")
+    assert inf["value"] == lk.renyi_divergence(P_ARR, Q_ARR, math.inf)
+
+
+def test_infinite_value_is_a_string_in_json():
+    out = run_json("measure", "kl", "--p", "0.5,0.5", "--q", "1,0")
+    assert out["value"] == "inf"
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert stdout(result).strip() == f"leakage {lk.__version__}"
+
+
+def test_no_arguments_shows_help():
+    result = run()
+    assert "measure" in result.output
+    assert "Usage" in result.output
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_non_normalized_p():
+    result = run("measure", "entropy", "--p", "0.5,0.6")
+    assert_one_line_error(result, "entropy", "sum to 1")
+
+
+def test_shape_mismatch():
+    result = run("measure", "mi", "--p", "0.2,0.3,0.5", "--channel", "0.9,0.1;0.2,0.8")
+    assert_one_line_error(result, "mutual_information", "one row per entry")
+
+
+def test_pq_shape_mismatch():
+    assert_one_line_error(run("measure", "kl", "--p", P, "--q", "0.2,0.3,0.5"), "same shape")
+
+
+@pytest.mark.parametrize("alpha", ["-1", "0", "nan"])
+def test_bad_alpha_value(alpha):
+    result = run("measure", "sibson", "--p", PX, "--channel", W_TEXT, "--alpha", alpha)
+    assert_one_line_error(result, "'alpha'", "(0, inf]")
+
+
+def test_unparseable_alpha():
+    result = run("measure", "renyi", "--p", P, "--q", Q, "--alpha", "big")
+    assert_one_line_error(result, "'--alpha'", "'big'")
+
+
+@pytest.mark.parametrize("base", ["1", "-2", "two"])
+def test_bad_base(base):
+    assert_one_line_error(run("measure", "entropy", "--p", P, "--base", base), "base")
+
+
+def test_unparseable_list():
+    result = run("measure", "entropy", "--p", "0.3,abc")
+    assert_one_line_error(result, "'--p'", "not an inline list of numbers", "'abc'")
+
+
+def test_multi_line_library_message_is_joined_into_one_line():
+    # a 2-D p: the library message embeds the array (several lines) -> still one line
+    assert_one_line_error(run("measure", "entropy", "--p", "0.5,0.5;0.5,0.5"), "1-D")
+
+
+def test_missing_file(tmp_path):
+    missing = str(tmp_path / "missing.json")
+    result = run("measure", "capacity", "--channel", missing)
+    assert_one_line_error(result, "'--channel'", "not an existing file", "no such file")
+
+
+def test_bad_file_content(tmp_path):
+    path = tmp_path / "W.csv"
+    path.write_text("0.9,0.1\n0.2,zzz\n")
+    result = run("measure", "capacity", "--channel", str(path))
+    assert_one_line_error(result, "line 2", "'zzz' is not a number")
+
+
+def test_bad_pointwise_measure():
+    result = run("measure", "pointwise", "--p", PX, "--channel", W_TEXT, "--measure", "tv")
+    assert_one_line_error(result, "'measure'", "'chi2'")
+
+
+def test_usage_errors_keep_exit_code_2():
+    result = run("measure", "entropy")  # missing --p
+    assert result.exit_code == 2
+    result = run("measure", "entropy", "--p", P, "--bogus")
+    assert result.exit_code == 2
