@@ -65,7 +65,7 @@ def test_kl_matches_scipy_and_dit(pq):
 # ---------------------------------------------------------------- Rényi
 def _renyi_loop(p, q, a):
     """The defining sum, term by term in plain Python (independent of the vectorized code)."""
-    s = sum(pi**a * qi ** (1 - a) for pi, qi in zip(p, q) if pi > 0)
+    s = sum(pi**a * qi ** (1 - a) for pi, qi in zip(p, q, strict=True) if pi > 0)
     return math.log2(s) / (a - 1)
 
 
@@ -179,3 +179,14 @@ def test_renyi_rejects_bad_alpha():
     for bad in (0, -1, float("nan"), "2", True):
         with pytest.raises(lk.InvalidParameterError, match="renyi_divergence: the 'alpha'"):
             lk.renyi_divergence([0.5, 0.5], [0.5, 0.5], bad)
+
+
+@pytest.mark.parametrize("eps", [1e-16, 1e-15, 1e-12, 1e-9, 1e-6, 9.99e-4, 1.001e-3])
+def test_renyi_is_continuous_at_one(eps):
+    """No 0/0 near alpha = 1: D_{1±eps} stays within O(eps) of KL (derivative bounded)."""
+    p, q = np.array([0.3, 0.7]), np.array([0.6, 0.4])
+    kl = lk.kl_divergence(p, q)
+    for a in (1 - eps, 1 + eps):
+        assert lk.renyi_divergence(p, q, a) == pytest.approx(kl, abs=10 * eps + 1e-14)
+        if eps >= 1e-6:  # the direct formula itself loses ~1e-16/eps to cancellation
+            assert lk.renyi_divergence(p, q, a) == pytest.approx(_renyi_loop(p, q, a), abs=1e-9)

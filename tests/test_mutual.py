@@ -95,8 +95,12 @@ def test_sibson_is_min_over_q_of_renyi(alpha):
         q /= q.sum()
         return lk.renyi_divergence(joint, (p[:, None] * q[None, :]).ravel(), alpha)
 
-    res = optimize.minimize(objective, np.zeros(3), method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000})
+    res = optimize.minimize(
+        objective,
+        np.zeros(3),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000},
+    )
     assert lk.sibson_mutual_information(p, W, alpha) == pytest.approx(res.fun, abs=1e-8)
 
 
@@ -176,7 +180,7 @@ def test_sparse_channels_give_the_dense_values():
         assert lk.sibson_mutual_information(p, S, a) == pytest.approx(
             lk.sibson_mutual_information(p, W, a), abs=1e-13
         )
-    with pytest.raises(lk.InvalidDistributionError, match="pointwise_leakage.*sparse"):
+    with pytest.raises(lk.InvalidDistributionError, match=r"pointwise_leakage.*sparse"):
         lk.pointwise_leakage(p, S, measure="l1")
     bad = S.copy()
     bad.data[0] += 0.5
@@ -227,9 +231,7 @@ def test_pointwise_averages_to_mi_and_maximal_leakage(pW):
     # and maximal leakage is the log of the average exponentiated max-lift:
     # L(X->U) = log sum_u max_x W(u|x) = log sum_u P_U(u) 2^{max_lift(u)}
     lift = lk.pointwise_leakage(p, W, measure="max_lift")
-    assert math.log2(np.nansum(q * 2.0**lift)) == pytest.approx(
-        lk.maximal_leakage(p, W), abs=1e-12
-    )
+    assert math.log2(np.nansum(q * 2.0**lift)) == pytest.approx(lk.maximal_leakage(p, W), abs=1e-12)
 
 
 def test_pointwise_unused_letter_is_nan_and_base():
@@ -259,9 +261,24 @@ def test_pointwise_rejects_unknown_measure():
     ],
 )
 def test_channel_measures_validate(fn):
-    with pytest.raises(lk.InvalidDistributionError, match="row 1 summing to 1.1"):
+    with pytest.raises(lk.InvalidDistributionError, match=r"row 1 summing to 1.1"):
         fn([0.5, 0.5], [[0.5, 0.5], [0.6, 0.5]])
     with pytest.raises(lk.InvalidDistributionError, match="one row per entry of 'p_x'"):
         fn([0.2, 0.3, 0.5], np.eye(2))
     with pytest.raises(lk.InvalidDistributionError, match="'p_x' argument must sum to 1"):
         fn([0.5, 0.6], np.eye(2))
+
+
+@pytest.mark.parametrize("eps", [1e-16, 1e-15, 1e-12, 1e-9, 1e-6, 9.99e-4, 1.001e-3])
+def test_sibson_is_continuous_at_one(eps):
+    p, W = np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    mi = lk.mutual_information(p, W)
+    for a in (1 - eps, 1 + eps):
+        val = lk.sibson_mutual_information(p, W, a)
+        assert val == pytest.approx(mi, abs=10 * eps + 1e-14)
+        if eps >= 1e-6:  # dit's direct formula loses ~1e-16/eps to cancellation
+            ref = sibson_mutual_information_pmf(p[:, None] * W, a)
+            assert val == pytest.approx(ref, abs=1e-9)
+    # a single output column: no leakage at any order
+    assert lk.sibson_mutual_information([0.3, 0.7], [[1.0], [1.0]], 1 - eps) == 0.0
+    assert lk.mutual_information([0.3, 0.7], [[1.0], [1.0]]) == 0.0

@@ -140,6 +140,15 @@ def _check_rows(W, row_sums: np.ndarray, *, func: str, name: str) -> None:
         )
 
 
+def _sparse_row_sums(S) -> np.ndarray:
+    """Row sums of a CSR array (faster than ``S.sum(axis=1)`` on tall deterministic channels)."""
+    nonempty = np.diff(S.indptr) > 0
+    out = np.zeros(S.shape[0])
+    if S.data.size:
+        out[nonempty] = np.add.reduceat(S.data, S.indptr[:-1][nonempty])
+    return out
+
+
 def as_channel(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = False):
     """Validate a channel ``W[x, y] = P(y | x)`` (2-D, row-stochastic).
 
@@ -163,7 +172,7 @@ def as_channel(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = Fa
         data = S.data
         if data.size and not data.min() >= 0:
             _diagnose_entries(data, func=func, name=name + ".data")
-        _check_rows(S, np.asarray(S.sum(axis=1)).ravel(), func=func, name=name)
+        _check_rows(S, _sparse_row_sums(S), func=func, name=name)
         return S
     a = _as_float_array(W, func=func, name=name, what="a 2-D array")
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:

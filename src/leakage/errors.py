@@ -21,6 +21,7 @@ __all__ = [
     "InvalidDistributionError",
     "InvalidParameterError",
     "LeakageError",
+    "MissingDependencyError",
     "SolverError",
 ]
 
@@ -53,3 +54,8 @@ class SolverError(LeakageError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before reaching its certified tolerance."""
+
+
+class MissingDependencyError(LeakageError, ImportError):
+    """An optional dependency (e.g. matplotlib for plots) is not installed; the message
+    names the extra to install."""

@@ -17,7 +17,6 @@ so the certificate does not depend on how ``p`` was found.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np

@@ -96,6 +96,17 @@ def _renyi_nats(p: np.ndarray, q: np.ndarray, alpha: float) -> float:
     pm, qm = p[mask], q[mask]
     if alpha > 1 and not qm.min() > 0:
         return math.inf
+    s = alpha - 1.0
+    if abs(s) < 1e-3:
+        # D = log E_p[exp(s r)] / s with r = log(p/q): log1p/expm1 keep full relative
+        # precision as alpha -> 1 (the direct formula is 0/0 there). r = +inf where
+        # q = 0 (alpha < 1 only), and expm1(-inf) = -1 is the right contribution.
+        with np.errstate(divide="ignore"):
+            r = np.log(pm) - np.log(qm)
+        total = float((pm * np.expm1(s * r)).sum())
+        if total <= -1.0:  # disjoint supports
+            return math.inf
+        return math.log1p(total) / s
     if alpha < 1:
         keep = qm > 0
         if not keep.all():

@@ -1,0 +1,340 @@
+"""Reproduce the published results the library is built on.
+
+Each entry computes, from the problem data, the numbers a paper prints and the data of
+its figures, and sets every published number beside ours. Entries return *data*
+(:class:`Reproduction`); :func:`run` writes it out as CSV tables, PNG figures and one
+``report.md`` with a row per published number: published value, ours, absolute
+difference, tolerance and verdict.
+
+>>> from leakage import reproduce
+>>> [e.id for e in reproduce.available()]  # doctest: +ELLIPSIS
+['000-intro'...]
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as _dt
+import importlib
+import io as _io
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+
+__all__ = [
+    "Comparison",
+    "Entry",
+    "Figure",
+    "Reproduction",
+    "Series",
+    "Table",
+    "available",
+    "compute",
+    "register",
+    "run",
+    "write_report",
+]
+
+# Modules holding entries; importing one registers its entries.
+_ENTRY_MODULES = ("paper000",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """One published number set beside ours.
+
+    ``relation`` is ``"=="`` (verdict *match* when ``|ours - published| <= tolerance``),
+    ``">="`` or ``"<="`` (the paper claims a bound; verdict *holds* when ours satisfies
+    it within ``tolerance``). ``tolerance`` reflects how the paper printed the number
+    (e.g. 5e-4 for three decimals) or, for closed forms, numerical precision.
+    """
+
+    quantity: str
+    published: float
+    ours: float
+    tolerance: float
+    source: str
+    relation: str = "=="
+    unit: str = ""
+    note: str = ""
+
+    @property
+    def difference(self) -> float:
+        return abs(self.ours - self.published)
+
+    @property
+    def ok(self) -> bool:
+        if self.relation == ">=":
+            return self.ours >= self.published - self.tolerance
+        if self.relation == "<=":
+            return self.ours <= self.published + self.tolerance
+        return self.difference <= self.tolerance
+
+    @property
+    def verdict(self) -> str:
+        if self.relation == "==":
+            return "match" if self.ok else "MISMATCH"
+        return "holds" if self.ok else "VIOLATED"
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A table written as ``<name>.csv``."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    style: str = "line"  # "line", "dashed", "markers", "line+markers"
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """Data of a figure written as ``<name>.png`` (drawn by :mod:`leakage.plotting`)."""
+
+    name: str
+    title: str
+    xlabel: str
+    ylabel: str
+    series: tuple[Series, ...]
+    logy: bool = False
+    integer_x: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Reproduction:
+    """Everything one entry produces."""
+
+    id: str
+    paper: str
+    title: str
+    description: str
+    comparisons: tuple[Comparison, ...]
+    tables: tuple[Table, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.comparisons)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    id: str
+    paper: str
+    title: str
+    compute: Callable[[], Reproduction]
+
+
+_REGISTRY: dict[str, Entry] = {}
+
+
+def register(id: str, *, paper: str, title: str):
+    """Decorator registering a function ``() -> Reproduction`` as entry ``id``."""
+
+    def deco(fn: Callable[[], Reproduction]) -> Callable[[], Reproduction]:
+        if id in _REGISTRY and _REGISTRY[id].compute is not fn:
+            raise InvalidParameterError(f"register: reproduction id {id!r} is already taken.")
+        _REGISTRY[id] = Entry(id=id, paper=paper, title=title, compute=fn)
+        return fn
+
+    return deco
+
+
+def _load() -> None:
+    for name in _ENTRY_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+
+
+def available() -> list[Entry]:
+    """All registered entries, in registration order."""
+    _load()
+    return list(_REGISTRY.values())
+
+
+def _resolve(ids: str | Sequence[str]) -> list[Entry]:
+    entries = available()
+    if isinstance(ids, str):
+        ids = [ids]
+    if list(ids) == ["all"] or not ids:
+        return entries
+    known = {e.id: e for e in entries}
+    out = []
+    for i in ids:
+        if i not in known:
+            raise InvalidParameterError(
+                f"reproduce: the 'ids' argument must name registered entries or 'all' "
+                f"(known: {', '.join(known)}); got {i!r} instead."
+            )
+        out.append(known[i])
+    return out
+
+
+def compute(id: str) -> Reproduction:
+    """Compute one entry without writing anything."""
+    return _resolve([id])[0].compute()
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, (int, np.integer)):
+        return str(x)
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.10g}"
+
+
+def _table_csv(table: Table) -> str:
+    buf = _io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(table.columns)
+    for row in table.rows:
+        w.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in row])
+    return buf.getvalue()
+
+
+def _comparisons_csv(rep: Reproduction) -> Table:
+    return Table(
+        name="comparisons",
+        columns=(
+            "quantity",
+            "source",
+            "relation",
+            "published",
+            "ours",
+            "abs_difference",
+            "tolerance",
+            "unit",
+            "verdict",
+        ),
+        rows=tuple(
+            (
+                c.quantity,
+                c.source,
+                c.relation,
+                c.published,
+                c.ours,
+                c.difference,
+                c.tolerance,
+                c.unit,
+                c.verdict,
+            )
+            for c in rep.comparisons
+        ),
+    )
+
+
+def _section(rep: Reproduction, files: list[str]) -> str:
+    lines = [f"## `{rep.id}` — {rep.title}", "", f"*{rep.paper}.* {rep.description}", ""]
+    lines += [
+        "| quantity | where | published | ours | abs. difference | tolerance | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in rep.comparisons:
+        rel = "" if c.relation == "==" else c.relation + " "
+        unit = f" {c.unit}" if c.unit else ""
+        lines.append(
+            f"| {c.quantity} | {c.source} | {rel}{_fmt(c.published)}{unit} | {_fmt(c.ours)}{unit} "
+            f"| {c.difference:.3g} | {c.tolerance:.3g} | {c.verdict} |"
+        )
+    lines.append("")
+    for f in files:
+        if f.endswith(".png"):
+            lines.append(f"![{Path(f).stem}]({f})")
+        else:
+            lines.append(f"- [{Path(f).name}]({f})")
+    if rep.notes:
+        lines += ["", "Notes:", ""] + [f"- {n}" for n in rep.notes]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(reps: Sequence[Reproduction], out_dir: Path, files: dict[str, list[str]]) -> Path:
+    """Write ``report.md`` summarizing ``reps`` (atomically) and return its path."""
+    from .. import __version__
+    from ..io import atomic_write
+
+    n = sum(len(r.comparisons) for r in reps)
+    bad = sum(not c.ok for r in reps for c in r.comparisons)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    head = [
+        "# Reproduction report",
+        "",
+        f"`leakage` {__version__}, {stamp}. Information quantities are in bits unless a row "
+        "says otherwise.",
+        "",
+        f"**{n - bad} of {n} published numbers reproduced**"
+        + (f"; {bad} do not match (see the verdict column)." if bad else "."),
+        "",
+    ]
+    body = [_section(r, files.get(r.id, [])) for r in reps]
+    path = out_dir / "report.md"
+    with atomic_write(path) as f:
+        f.write("\n".join(head) + "\n" + "\n".join(body))
+    return path
+
+
+def run(
+    ids: str | Sequence[str] = "all",
+    out_dir: str | os.PathLike[str] = "results",
+    *,
+    plots: bool = True,
+    progress: Callable[[str, str], None] | None = None,
+) -> list[Reproduction]:
+    """Compute entries and write their CSV tables, PNG figures and ``report.md``.
+
+    Parameters
+    ----------
+    ids : str or sequence of str, default "all"
+        Entry ids (see :func:`available`) or ``"all"``.
+    out_dir : path-like, default "results"
+        Output folder; each entry writes into ``out_dir/<id>/``. Every file is written
+        atomically.
+    plots : bool, default True
+        Draw PNG figures (needs matplotlib, the ``plot`` extra).
+    progress : callable, optional
+        Called as ``progress(entry_id, stage)`` with stage ``"start"``/``"done"``.
+
+    Returns
+    -------
+    list of Reproduction
+    """
+    from ..io import atomic_write
+
+    entries = _resolve(ids)
+    out = Path(out_dir)
+    reps: list[Reproduction] = []
+    files: dict[str, list[str]] = {}
+    for e in entries:
+        if progress:
+            progress(e.id, "start")
+        rep = e.compute()
+        d = out / e.id
+        written = []
+        for t in (*rep.tables, _comparisons_csv(rep)):
+            with atomic_write(d / f"{t.name}.csv", newline="") as f:
+                f.write(_table_csv(t))
+            written.append(f"{e.id}/{t.name}.csv")
+        if plots:
+            from ..plotting import plot_figure
+
+            for fig in rep.figures:
+                plot_figure(fig, d / f"{fig.name}.png")
+                written.append(f"{e.id}/{fig.name}.png")
+        files[e.id] = written
+        reps.append(rep)
+        if progress:
+            progress(e.id, "done")
+    write_report(reps, out, files)
+    return reps
