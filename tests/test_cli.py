@@ -335,3 +335,50 @@ def test_usage_errors_keep_exit_code_2():
     assert result.exit_code == 2
     result = run("measure", "entropy", "--p", P, "--bogus")
     assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------- reproduce
+
+
+def test_reproduce_list():
+    result = run("reproduce", "--list")
+    assert result.exit_code == 0, result.output
+    assert "000-intro" in stdout(result)
+
+
+def test_reproduce_writes_report(tmp_path):
+    result = run("reproduce", "000-intro", "--out", str(tmp_path), "--no-plots")
+    assert result.exit_code == 0, result.output
+    out = stdout(result)
+    assert "000-intro" in out and "18" in out and str(tmp_path / "report.md") in out
+    report = (tmp_path / "report.md").read_text()
+    assert "**18 of 18 published numbers reproduced**." in report
+    assert (tmp_path / "000-intro" / "values.csv").exists()
+    assert not (tmp_path / "000-intro" / "leakage_vs_n.png").exists()
+
+
+def test_reproduce_unknown_id_is_a_one_line_error(tmp_path):
+    assert_one_line_error(run("reproduce", "nope", "--out", str(tmp_path)), "nope")
+
+
+def test_reproduce_strict_exits_1_on_mismatch(tmp_path):
+    from leakage import reproduce
+    from leakage.reproduce import _REGISTRY, Comparison, Reproduction
+
+    def bad():
+        return Reproduction(
+            id="zz-cli-bad",
+            paper="P",
+            title="bad",
+            description="d",
+            comparisons=(Comparison("y", 1.0, 2.0, 1e-3, "Table I"),),
+        )
+
+    reproduce.register("zz-cli-bad", paper="P", title="bad")(bad)
+    try:
+        lax = run("reproduce", "zz-cli-bad", "--out", str(tmp_path))
+        strict = run("reproduce", "zz-cli-bad", "--out", str(tmp_path), "--strict")
+    finally:
+        _REGISTRY.pop("zz-cli-bad")
+    assert lax.exit_code == 0 and strict.exit_code == 1
+    assert "not reproduced" in streams(strict)[1]

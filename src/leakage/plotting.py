@@ -7,6 +7,7 @@ module draws it. Install the ``plot`` extra (``pip install 'leakage[plot]'``).
 from __future__ import annotations
 
 import os
+import textwrap
 from typing import TYPE_CHECKING
 
 from .errors import MissingDependencyError
@@ -57,7 +58,7 @@ def plot_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 150)
     try:
         for s in figure.series:
             ax.plot(s.x, s.y, label=s.label, **_STYLES.get(s.style, _STYLES["line"]))
-        ax.set_title(figure.title)
+        ax.set_title(textwrap.fill(figure.title, 60), fontsize="medium")
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(figure.ylabel)
         if figure.logy:

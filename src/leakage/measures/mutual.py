@@ -19,11 +19,11 @@ from scipy.special import rel_entr, xlogy
 
 from .._validation import (
     as_channel,
-    as_pmf,
     check_alpha,
     check_base,
     check_choice,
     check_compatible,
+    pmf_and_min,
 )
 from ..units import from_nats
 
@@ -40,10 +40,11 @@ POINTWISE_MEASURES = ("chi2", "l1", "kl", "max_lift")
 
 
 def _inputs(p_x, channel, fn: str, *, sparse_ok: bool = True):
-    p = as_pmf(p_x, func=fn, name="p_x")
+    """Validated (p, W, full_support) for a channel measure."""
+    p, pmin = pmf_and_min(p_x, func=fn, name="p_x")
     W = as_channel(channel, func=fn, name="channel", sparse_ok=sparse_ok)
     check_compatible(p, W, func=fn)
-    return p, W
+    return p, W, pmin > 0
 
 
 def _mi_nats(p: np.ndarray, W) -> float:
@@ -95,24 +96,25 @@ def _sibson_near_one(p: np.ndarray, W, alpha: float) -> float:
     return alpha / s * math.log1p(float((q * np.expm1(t)).sum()))
 
 
-def _active(p: np.ndarray, W):
+def _active(p: np.ndarray, W, full_support: bool | None = None):
     """Rows of W (and entries of p) with p(x) > 0."""
-    if p.min() > 0:
+    if full_support or (full_support is None and p.min() > 0):
         return p, W
     mask = p > 0
     return p[mask], W[mask]
 
 
 def _column_max(W) -> np.ndarray:
-    if sparse.issparse(W):  # CSR: scatter-max over the stored entries (entries are >= 0)
+    if type(W) is not np.ndarray and sparse.issparse(W):
+        # CSR: scatter-max over the stored entries (entries are >= 0)
         out = np.zeros(W.shape[1])
         np.maximum.at(out, W.indices, W.data)
         return out
     return W.max(axis=0)
 
 
-def _maxl_nats(p: np.ndarray, W) -> float:
-    _, Wa = _active(p, W)
+def _maxl_nats(p: np.ndarray, W, full_support: bool | None = None) -> float:
+    _, Wa = _active(p, W, full_support)
     return math.log(float(_column_max(Wa).sum()))
 
 
@@ -171,7 +173,7 @@ def mutual_information(p_x: ArrayLike, channel, *, base: float = 2) -> float:
     """
     fn = "mutual_information"
     base = check_base(base, func=fn)
-    p, W = _inputs(p_x, channel, fn)
+    p, W, _ = _inputs(p_x, channel, fn)
     return float(from_nats(_mi_nats(p, W), base))
 
 
@@ -208,8 +210,8 @@ def maximal_leakage(p_x: ArrayLike, channel, *, base: float = 2) -> float:
     """
     fn = "maximal_leakage"
     base = check_base(base, func=fn)
-    p, W = _inputs(p_x, channel, fn)
-    return float(from_nats(_maxl_nats(p, W), base))
+    p, W, full = _inputs(p_x, channel, fn)
+    return float(from_nats(_maxl_nats(p, W, full), base))
 
 
 def sibson_mutual_information(p_x: ArrayLike, channel, alpha: float, *, base: float = 2) -> float:
@@ -245,7 +247,7 @@ def sibson_mutual_information(p_x: ArrayLike, channel, alpha: float, *, base: fl
     fn = "sibson_mutual_information"
     base = check_base(base, func=fn)
     alpha = check_alpha(alpha, func=fn)
-    p, W = _inputs(p_x, channel, fn)
+    p, W, _ = _inputs(p_x, channel, fn)
     if alpha == 1.0:
         val = _mi_nats(p, W)
     elif math.isinf(alpha):
@@ -304,7 +306,7 @@ def pointwise_leakage(
     fn = "pointwise_leakage"
     measure = check_choice(measure, POINTWISE_MEASURES, func=fn, name="measure")
     base = check_base(base, func=fn)
-    p, W = _inputs(p_x, channel, fn, sparse_ok=False)
+    p, W, _ = _inputs(p_x, channel, fn, sparse_ok=False)
     q = p @ W
     seen = q > 0
     out = np.full(W.shape[1], np.nan)
