@@ -346,6 +346,7 @@ def test_reproduce_list():
     assert "000-intro" in stdout(result)
 
 
+@pytest.mark.slow
 def test_reproduce_writes_report(tmp_path):
     result = run("reproduce", "000-intro", "--out", str(tmp_path), "--no-plots")
     assert result.exit_code == 0, result.output

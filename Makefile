@@ -1,0 +1,22 @@
+PYTHON ?= python
+
+.PHONY: install test lint format bench reproduce
+
+install:
+	$(PYTHON) -m pip install -e ".[test]"
+
+test:
+	$(PYTHON) -m pytest
+
+lint:
+	$(PYTHON) -m ruff check src tests benchmarks examples
+	$(PYTHON) -m ruff format --check src tests benchmarks examples
+
+format:
+	$(PYTHON) -m ruff format src tests benchmarks examples
+
+bench:
+	$(PYTHON) benchmarks/bench_measures.py
+
+reproduce:
+	leakage reproduce all --out results
