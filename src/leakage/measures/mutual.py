@@ -48,7 +48,7 @@ def _inputs(p_x, channel, fn: str, *, sparse_ok: bool = True):
 
 
 def _mi_nats(p: np.ndarray, W) -> float:
-    """I(X;Y) in nats as the average information density sum p W log(W/q).
+    """I(X;Y) in nats as the average information density sum_{x,y} P(x,y) log(W(y|x)/q(y)).
 
     This form has no cancellation between two large entropies, so a small I is
     computed to full relative precision (exactly 0 for an independent output)."""
@@ -59,8 +59,9 @@ def _mi_nats(p: np.ndarray, W) -> float:
         val = float(row_p @ xlogy(W.data, W.data / qs[W.indices]))
     else:
         q = p @ W
-        qs = np.where(q > 0, q, 1.0)
-        val = float(p @ xlogy(W, W / qs).sum(axis=1))
+        R = W / np.where(q > 0, q, 1.0)  # W(y|x)/q(y); q(y) = 0 only where P(x,y) = 0
+        R += R == 0  # log 1 = 0 where W(y|x) = 0, so 0 * log 0 counts as 0
+        val = float(np.vdot(p[:, None] * W, np.log(R)))
     return max(val, 0.0)
 
 
