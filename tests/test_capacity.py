@@ -129,3 +129,22 @@ def test_capacity_validates():
         lk.channel_capacity(np.eye(2), tol=0)
     with pytest.raises(lk.InvalidParameterError, match="'max_iter' argument must be"):
         lk.channel_capacity(np.eye(2), max_iter=1.5)
+
+
+def test_upper_bound_is_infinite_for_an_unreached_output():
+    """D(W_x || pW) = inf when x reaches an output p never produces: never clipped."""
+    from scipy.special import xlogy
+
+    from leakage.measures.capacity import _Bounds
+
+    W = np.array([[1.0, 0.0], [1 - 1e-20, 1e-20]])
+    b = _Bounds(np.array([1.0, 0.0]), W, xlogy(W, W).sum(axis=1))
+    assert b.upper == math.inf and b.lower == 0.0
+    # and the solver still certifies the (tiny but positive) capacity
+    r = lk.channel_capacity(W)
+    assert r.converged and r.lower <= r.upper and r.upper < 1e-12
+
+
+def test_tol_below_double_precision_is_refused():
+    with pytest.raises(lk.InvalidParameterError, match=r"'tol' argument must be >= 1e-14"):
+        lk.channel_capacity(np.eye(2), tol=1e-16)

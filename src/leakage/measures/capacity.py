@@ -24,13 +24,14 @@ from numpy.typing import ArrayLike
 from scipy.special import xlogy
 
 from .._validation import as_channel, check_base, check_positive
-from ..errors import ConvergenceWarning
+from ..errors import ConvergenceWarning, InvalidParameterError
 from ..results import CapacityResult, Status
 from ..units import from_nats, to_nats
 
 __all__ = ["channel_capacity"]
 
 _TINY = 1e-300
+_MIN_TOL = 1e-14
 
 
 class _Bounds:
@@ -50,9 +51,14 @@ class _Bounds:
         q = p @ W
         self.q = q
         # D(W_x || q) = sum_y W log W - sum_y W log q; W_xy = 0 terms vanish.
-        self.D = neg_h - W @ np.log(np.maximum(q, _TINY))
-        self.lower = max(float(p @ self.D), 0.0)
-        self.upper = float(self.D.max())
+        D = neg_h - W @ np.log(np.maximum(q, _TINY))
+        if not q.min() > 0:
+            # An output that p never produces: D(W_x || q) = +inf for every input that can
+            # produce it (it is outside the support of p), so the upper bound is +inf.
+            D[(W[:, q <= 0] > 0).any(axis=1)] = np.inf
+        self.D = D
+        self.lower = max(float(p @ np.where(p > 0, D, 0.0)), 0.0)
+        self.upper = float(D.max())
 
 
 def _newton_polish(p: np.ndarray, W: np.ndarray, neg_h: np.ndarray, tol: float, max_steps: int):
@@ -86,7 +92,7 @@ def _newton_polish(p: np.ndarray, W: np.ndarray, neg_h: np.ndarray, tol: float, 
             chi2 = float((dq * dq / np.maximum(b.q, _TINY)).sum())
             s_star = min(0.5, (b.upper - b.lower) / chi2) if chi2 > 0 else 0.5
             best = None
-            for s in (s_star, 0.3, 0.1, 1e-2, 1e-3, 1e-4):
+            for s in (s_star, 0.5, 0.3, 0.1, 1e-2, 1e-3, 1e-4):
                 cand = (1.0 - s) * p
                 cand[j] += s
                 cb = _Bounds(cand, W, neg_h)
@@ -161,7 +167,8 @@ def channel_capacity(
     base : float, default 2
         Logarithm base of the result (2: bits).
     tol : float, default 1e-12
-        Required certified gap ``upper - lower``, in units of ``log_base``.
+        Required certified gap ``upper - lower``, in units of ``log_base``; at least
+        ``1e-14`` (smaller gaps are below double-precision resolution).
     max_iter : int, default 100000
         Iteration cap. If it is reached the result has ``converged=False`` (its bounds
         remain valid) and a :class:`~leakage.ConvergenceWarning` is issued.
@@ -183,6 +190,11 @@ def channel_capacity(
     fn = "channel_capacity"
     base = check_base(base, func=fn)
     tol = check_positive(tol, func=fn, name="tol")
+    if tol < _MIN_TOL:
+        raise InvalidParameterError(
+            f"{fn}: the 'tol' argument must be >= {_MIN_TOL:g} (a smaller certified gap is "
+            f"below double-precision resolution); got {tol!r} instead."
+        )
     max_iter = check_positive(max_iter, func=fn, name="max_iter", integer=True)
     W = as_channel(channel, func=fn, name="channel")
     tol_n = to_nats(tol, base)
@@ -209,8 +221,10 @@ def channel_capacity(
             if b.upper - b.lower <= tol_n:
                 break
         since_polish = (since_polish + 1) % polish_every
-        # one Blahut–Arimoto step, in a numerically safe form
-        w = p * np.exp(b.D - b.upper)
+        # one Blahut–Arimoto step, in a numerically safe form (shifted by the largest
+        # divergence on the support, which is finite; inputs with p = 0 stay at 0)
+        on = p > 0
+        w = np.where(on, p * np.exp(np.minimum(b.D - b.D[on].max(), 0.0)), 0.0)
         p = w / w.sum()
         n_iter += 1
         b = _Bounds(p, W, neg_h)
