@@ -148,3 +148,19 @@ def test_upper_bound_is_infinite_for_an_unreached_output():
 def test_tol_below_double_precision_is_refused():
     with pytest.raises(lk.InvalidParameterError, match=r"'tol' argument must be >= 1e-14"):
         lk.channel_capacity(np.eye(2), tol=1e-16)
+
+
+def test_unique_output_input_with_vanishing_optimal_weight():
+    """Input 2 alone reaches output 2, so the optimum keeps it, with weight ~1e-18
+    (found by hypothesis: a solver that drops it never certifies)."""
+    W = np.array(
+        [
+            [0.0, 7.82953496e-01, 0.0, 2.17046504e-01, 0.0],
+            [2.11417991e-01, 0.0, 0.0, 2.61987378e-03, 7.85962135e-01],
+            [5.41106111e-02, 5.52038564e-01, 5.81669769e-04, 3.93269155e-01, 0.0],
+        ]
+    )
+    W /= W.sum(axis=1, keepdims=True)
+    r = lk.channel_capacity(W)
+    assert r.converged and r.gap <= 1e-12
+    assert r.input_distribution[2] > 0

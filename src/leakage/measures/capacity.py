@@ -17,6 +17,7 @@ so the certificate does not depend on how ``p`` was found.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -61,6 +62,39 @@ class _Bounds:
         self.upper = float(D.max())
 
 
+def _mix_in(p: np.ndarray, j: int, W: np.ndarray, neg_h: np.ndarray) -> np.ndarray:
+    """Maximize I(p_s) over p_s = (1 - s) p + s e_j, s in (0, 1).
+
+    I(p_s) is concave in s with derivative D(W_j || q_s) - sum_x p(x) D(W_x || q_s),
+    which is positive at s = 0 when input j beats the current support (it may be +inf,
+    when j reaches an output p never produces). The root of the derivative is found by
+    bisection on log s (weights down to 1e-18), then on s.
+    """
+
+    def slope(s: float) -> float:
+        ps = (1.0 - s) * p
+        ps[j] += s
+        b = _Bounds(ps, W, neg_h)
+        return float(b.D[j] - p @ np.where(p > 0, b.D, 0.0))
+
+    lo, hi = -18.0 * math.log(10), math.log(0.999)  # bracket in log s
+    if slope(math.exp(hi)) >= 0:
+        s_best = math.exp(hi)
+    elif slope(math.exp(lo)) <= 0:
+        s_best = math.exp(lo)
+    else:
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if slope(math.exp(mid)) > 0:
+                lo = mid
+            else:
+                hi = mid
+        s_best = math.exp(0.5 * (lo + hi))
+    out = (1.0 - s_best) * p
+    out[j] += s_best
+    return out
+
+
 def _newton_polish(p: np.ndarray, W: np.ndarray, neg_h: np.ndarray, tol: float, max_steps: int):
     """Active-set (regularized) Newton ascent on I(p, W) over the probability simplex.
 
@@ -84,22 +118,12 @@ def _newton_polish(p: np.ndarray, W: np.ndarray, neg_h: np.ndarray, tol: float, 
         S = p > 0
         D_in = b.D[S].max()
         if b.upper > D_in and b.upper > b.lower + tol:
-            # An input outside the support beats it: mix it in. Along e_j - p the
-            # objective has slope D_j - I(p) and curvature -chi2(W_j || q), so the
-            # Newton weight is s* = (D_j - I) / chi2; a few larger weights are tried too.
+            # An input outside the support beats it: mix it in at the best weight.
             j = int(np.argmax(b.D))
-            dq = W[j] - b.q
-            chi2 = float((dq * dq / np.maximum(b.q, _TINY)).sum())
-            s_star = min(0.5, (b.upper - b.lower) / chi2) if chi2 > 0 else 0.5
-            best = None
-            for s in (s_star, 0.5, 0.3, 0.1, 1e-2, 1e-3, 1e-4):
-                cand = (1.0 - s) * p
-                cand[j] += s
-                cb = _Bounds(cand, W, neg_h)
-                if best is None or cb.lower > best[1].lower:
-                    best = (cand, cb)
-            if best[1].lower >= b.lower - 8e-16 * max(abs(b.lower), 1.0):
-                p, b = best
+            cand = _mix_in(p, j, W, neg_h)
+            cb = _Bounds(cand, W, neg_h)
+            if cb.lower >= b.lower - 8e-16 * max(abs(b.lower), 1.0):
+                p, b = cand, cb
                 continue
         idx = np.flatnonzero(S)
         k = idx.size
