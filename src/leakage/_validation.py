@@ -27,12 +27,14 @@ __all__ = [
     "as_channel",
     "as_joint",
     "as_pmf",
+    "channel_and_min",
     "check_alpha",
     "check_base",
     "check_choice",
     "check_compatible",
     "check_positive",
     "check_same_shape",
+    "pmf_and_min",
 ]
 
 #: Absolute tolerance on "sums to one".
@@ -171,6 +173,11 @@ def as_channel(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = Fa
     With ``sparse_ok=True`` a ``scipy.sparse`` matrix/array is accepted and returned as a
     ``float64`` CSR array; otherwise it is rejected with a message naming the function.
     """
+    return channel_and_min(W, func=func, name=name, sparse_ok=sparse_ok)[0]
+
+
+def channel_and_min(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = False):
+    """:func:`as_channel`, also returning the smallest entry (``> 0``: no zeros) for free."""
     if type(W) is not np.ndarray and _sp.issparse(W):
         if not sparse_ok:
             _raise_dist(
@@ -187,7 +194,8 @@ def as_channel(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = Fa
         if data.size and not data.min() >= 0:
             _diagnose_entries(data, func=func, name=name + ".data")
         _check_rows(S, _sparse_row_sums(S), func=func, name=name)
-        return S
+        full = data.size == S.shape[0] * S.shape[1]
+        return S, (float(data.min()) if full else 0.0)
     a = _as_float_array(W, func=func, name=name, what="a 2-D array")
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
         _raise_dist(
@@ -207,7 +215,7 @@ def as_channel(W: Any, *, func: str, name: str = "channel", sparse_ok: bool = Fa
     if not float(d @ d) <= ATOL * ATOL and not np.abs(d).max() <= ATOL:
         _diagnose_entries(a, func=func, name=name)
         _check_rows(a, s, func=func, name=name)
-    return a
+    return a, float(m)
 
 
 def as_joint(p_xy: Any, *, func: str, name: str = "p_xy") -> np.ndarray:

@@ -18,7 +18,7 @@ from scipy import sparse
 from scipy.special import rel_entr, xlogy
 
 from .._validation import (
-    as_channel,
+    channel_and_min,
     check_alpha,
     check_base,
     check_choice,
@@ -40,14 +40,14 @@ POINTWISE_MEASURES = ("chi2", "l1", "kl", "max_lift")
 
 
 def _inputs(p_x, channel, fn: str, *, sparse_ok: bool = True):
-    """Validated (p, W, full_support) for a channel measure."""
+    """Validated (p, W, p has full support, W has no zero entry) for a channel measure."""
     p, pmin = pmf_and_min(p_x, func=fn, name="p_x")
-    W = as_channel(channel, func=fn, name="channel", sparse_ok=sparse_ok)
+    W, wmin = channel_and_min(channel, func=fn, name="channel", sparse_ok=sparse_ok)
     check_compatible(p, W, func=fn)
-    return p, W, pmin > 0
+    return p, W, pmin > 0, wmin > 0
 
 
-def _mi_nats(p: np.ndarray, W) -> float:
+def _mi_nats(p: np.ndarray, W, positive: bool = False) -> float:
     """I(X;Y) in nats as the average information density sum_{x,y} P(x,y) log(W(y|x)/q(y)).
 
     This form has no cancellation between two large entropies, so a small I is
@@ -59,8 +59,11 @@ def _mi_nats(p: np.ndarray, W) -> float:
         val = float(row_p @ xlogy(W.data, W.data / qs[W.indices]))
     else:
         q = p @ W
-        R = W / np.where(q > 0, q, 1.0)  # W(y|x)/q(y); q(y) = 0 only where P(x,y) = 0
-        R += R == 0  # log 1 = 0 where W(y|x) = 0, so 0 * log 0 counts as 0
+        if positive:  # no zero entry (known from validation): q > 0 and no 0 log 0
+            R = W / q
+        else:
+            R = W / np.where(q > 0, q, 1.0)  # q(y) = 0 only where P(x,y) = 0
+            R += R == 0  # log 1 = 0 where W(y|x) = 0, so 0 * log 0 counts as 0
         val = float(np.vdot(p[:, None] * W, np.log(R)))
     return max(val, 0.0)
 
@@ -174,8 +177,8 @@ def mutual_information(p_x: ArrayLike, channel, *, base: float = 2) -> float:
     """
     fn = "mutual_information"
     base = check_base(base, func=fn)
-    p, W, _ = _inputs(p_x, channel, fn)
-    return float(from_nats(_mi_nats(p, W), base))
+    p, W, _, positive = _inputs(p_x, channel, fn)
+    return float(from_nats(_mi_nats(p, W, positive), base))
 
 
 def maximal_leakage(p_x: ArrayLike, channel, *, base: float = 2) -> float:
@@ -211,7 +214,7 @@ def maximal_leakage(p_x: ArrayLike, channel, *, base: float = 2) -> float:
     """
     fn = "maximal_leakage"
     base = check_base(base, func=fn)
-    p, W, full = _inputs(p_x, channel, fn)
+    p, W, full, _ = _inputs(p_x, channel, fn)
     return float(from_nats(_maxl_nats(p, W, full), base))
 
 
@@ -248,11 +251,11 @@ def sibson_mutual_information(p_x: ArrayLike, channel, alpha: float, *, base: fl
     fn = "sibson_mutual_information"
     base = check_base(base, func=fn)
     alpha = check_alpha(alpha, func=fn)
-    p, W, _ = _inputs(p_x, channel, fn)
+    p, W, full, positive = _inputs(p_x, channel, fn)
     if alpha == 1.0:
-        val = _mi_nats(p, W)
+        val = _mi_nats(p, W, positive)
     elif math.isinf(alpha):
-        val = _maxl_nats(p, W)
+        val = _maxl_nats(p, W, full)
     else:
         val = _sibson_nats(p, W, alpha)
     return float(from_nats(val, base))
@@ -307,7 +310,7 @@ def pointwise_leakage(
     fn = "pointwise_leakage"
     measure = check_choice(measure, POINTWISE_MEASURES, func=fn, name="measure")
     base = check_base(base, func=fn)
-    p, W, _ = _inputs(p_x, channel, fn, sparse_ok=False)
+    p, W, _, _ = _inputs(p_x, channel, fn, sparse_ok=False)
     q = p @ W
     seen = q > 0
     out = np.full(W.shape[1], np.nan)
