@@ -362,24 +362,8 @@ def test_reproduce_unknown_id_is_a_one_line_error(tmp_path):
     assert_one_line_error(run("reproduce", "nope", "--out", str(tmp_path)), "nope")
 
 
-def test_reproduce_strict_exits_1_on_mismatch(tmp_path):
-    from leakage import reproduce
-    from leakage.reproduce import _REGISTRY, Comparison, Reproduction
-
-    def bad():
-        return Reproduction(
-            id="zz-cli-bad",
-            paper="P",
-            title="bad",
-            description="d",
-            comparisons=(Comparison("y", 1.0, 2.0, 1e-3, "Table I"),),
-        )
-
-    reproduce.register("zz-cli-bad", paper="P", title="bad")(bad)
-    try:
-        lax = run("reproduce", "zz-cli-bad", "--out", str(tmp_path))
-        strict = run("reproduce", "zz-cli-bad", "--out", str(tmp_path), "--strict")
-    finally:
-        _REGISTRY.pop("zz-cli-bad")
+def test_reproduce_strict_exits_1_on_mismatch(tmp_path, fake_entries):
+    lax = run("reproduce", "zz-bad", "--out", str(tmp_path))
+    strict = run("reproduce", "zz-bad", "--out", str(tmp_path), "--strict")
     assert lax.exit_code == 0 and strict.exit_code == 1
     assert "not reproduced" in streams(strict)[1]

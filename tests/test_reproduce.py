@@ -8,7 +8,7 @@ import pytest
 
 import leakage as lk
 from leakage import reproduce
-from leakage.reproduce import Comparison, Reproduction, Table, paper000
+from leakage.reproduce import Comparison, paper000
 
 
 # ---------------------------------------------------------------- the Section I example
@@ -75,39 +75,6 @@ def test_comparison_verdicts():
     assert Comparison("a", 1.0, 0.9, 0.0, "s", relation=">=").verdict == "VIOLATED"
     assert Comparison("a", 1.0, 0.9, 0.0, "s", relation="<=").verdict == "holds"
     assert Comparison("a", 1.0, 1.5, 0.1, "s").difference == pytest.approx(0.5)
-
-
-@pytest.fixture
-def fake_entries():
-    """Two quick entries, one reproducing and one not; removed afterwards."""
-    from leakage.reproduce import _REGISTRY, Figure, Series
-
-    def good():
-        return Reproduction(
-            id="zz-good",
-            paper="P",
-            title="good",
-            description="d",
-            comparisons=(Comparison("x", 0.5, 0.5, 1e-12, "eq. (1)", unit="bits"),),
-            tables=(Table("t", ("a", "b"), ((1, 0.1), (2, 0.2))),),
-            figures=(Figure("f", "T", "x", "y", (Series("s", np.arange(3.0), np.arange(3.0)),)),),
-            notes=("a note",),
-        )
-
-    def bad():
-        return Reproduction(
-            id="zz-bad",
-            paper="P",
-            title="bad",
-            description="d",
-            comparisons=(Comparison("y", 1.0, 2.0, 1e-3, "Table I"),),
-        )
-
-    reproduce.register("zz-good", paper="P", title="good")(good)
-    reproduce.register("zz-bad", paper="P", title="bad")(bad)
-    yield
-    _REGISTRY.pop("zz-good")
-    _REGISTRY.pop("zz-bad")
 
 
 def test_run_writes_tables_figures_and_report(tmp_path, fake_entries):
