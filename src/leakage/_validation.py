@@ -137,7 +137,7 @@ def pmf_and_min(p: Any, *, func: str, name: str = "p") -> tuple[np.ndarray, floa
     return a, float(m)
 
 
-def _check_rows(W, row_sums: np.ndarray, *, func: str, name: str) -> None:
+def _check_rows(row_sums: np.ndarray, *, func: str, name: str) -> None:
     dev = np.abs(row_sums - 1.0)
     if not dev.max() <= ATOL:
         i = int(np.argmax(np.where(np.isnan(dev), np.inf, dev)))
@@ -193,7 +193,7 @@ def channel_and_min(W: Any, *, func: str, name: str = "channel", sparse_ok: bool
         data = S.data
         if data.size and not data.min() >= 0:
             _diagnose_entries(data, func=func, name=name + ".data")
-        _check_rows(S, _sparse_row_sums(S), func=func, name=name)
+        _check_rows(_sparse_row_sums(S), func=func, name=name)
         full = data.size == S.shape[0] * S.shape[1]
         return S, (float(data.min()) if full else 0.0)
     a = _as_float_array(W, func=func, name=name, what="a 2-D array")
@@ -214,7 +214,7 @@ def channel_and_min(W: Any, *, func: str, name: str = "channel", sparse_ok: bool
     d = s - 1.0
     if not float(d @ d) <= ATOL * ATOL and not np.abs(d).max() <= ATOL:
         _diagnose_entries(a, func=func, name=name)
-        _check_rows(a, s, func=func, name=name)
+        _check_rows(s, func=func, name=name)
     return a, float(m)
 
 

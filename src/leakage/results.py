@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ def to_jsonable(obj: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (float, np.floating)):
         f = float(obj)
-        if f != f:
+        if math.isnan(f):
             return "nan"
         if f in (float("inf"), float("-inf")):
             return "inf" if f > 0 else "-inf"
