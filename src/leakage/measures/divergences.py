@@ -206,6 +206,22 @@ def total_variation(p: ArrayLike, q: ArrayLike) -> float:
 
     Note the factor :math:`\tfrac12`: paper 001's ℓ1 point-wise leakage is the full
     ℓ1 norm, ``2 * total_variation``.
+
+    Parameters
+    ----------
+    p, q : (n,) array-like
+        Probability vectors on the same alphabet.
+
+    Returns
+    -------
+    float
+        :math:`\mathrm{TV}(p, q) \in [0, 1]` (unitless; no ``base``).
+
+    Examples
+    --------
+    >>> import leakage as lk
+    >>> lk.total_variation([0.5, 0.5], [0.25, 0.75])
+    0.25
     """
     fn = "total_variation"
     p = as_pmf(p, func=fn, name="p")
