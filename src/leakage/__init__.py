@@ -8,6 +8,7 @@ they come from. Logarithms are base 2 (bits) unless a ``base=`` says otherwise.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from . import pointwise
 from .errors import (
     ConvergenceWarning,
     InfeasibleError,
@@ -28,7 +29,8 @@ from .measures import (
     sibson_mutual_information,
     total_variation,
 )
-from .results import CapacityResult, Status
+from .mechanism import Mechanism
+from .results import CapacityResult, PointwiseDesign, Status
 
 try:
     __version__ = _version("leakage")
@@ -42,6 +44,8 @@ __all__ = [
     "InvalidDistributionError",
     "InvalidParameterError",
     "LeakageError",
+    "Mechanism",
+    "PointwiseDesign",
     "SolverError",
     "Status",
     "__version__",
@@ -51,6 +55,7 @@ __all__ = [
     "kl_divergence",
     "maximal_leakage",
     "mutual_information",
+    "pointwise",
     "pointwise_leakage",
     "renyi_divergence",
     "sibson_mutual_information",

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CapacityResult", "Status", "to_jsonable"]
+__all__ = ["CapacityResult", "PointwiseDesign", "Status", "to_jsonable"]
 
 
 class Status(str, enum.Enum):
@@ -103,3 +103,57 @@ class CapacityResult:
     def gap(self) -> float:
         """Certified gap ``upper - lower`` (in units of ``log_base``)."""
         return self.upper - self.lower
+
+
+@dataclasses.dataclass(frozen=True)
+class PointwiseDesign:
+    """A release mechanism ``P(U|Y)`` designed under per-letter leakage budgets (paper 001).
+
+    Every number except ``utility_approx`` is recomputed *exactly* from ``mechanism``.
+
+    Attributes
+    ----------
+    mechanism : ndarray, shape (n_y, K)
+        Row-stochastic ``P(u|y)``; column ``i`` is the letter with budget ``budgets[i]``.
+    p_u : ndarray, shape (K,)
+        ``P_U``; letters that are never released have 0.
+    utility : float
+        Exact ``I(U;Y)`` of ``mechanism`` (units of ``log_base``).
+    utility_approx : float
+        The value of the approximate problem the method optimized (same units), e.g.
+        ``½ ε₁ε₂ σ²_max`` for the χ² design; ``nan`` when the method is exact.
+    leakages : ndarray, shape (K,)
+        Exact point-wise leakage of every letter (``√χ²`` or ℓ1, per ``measure``;
+        ``nan`` for letters never released).
+    budgets : ndarray, shape (K,)
+        The budgets as given.
+    measure : str
+        ``"chi2"`` (budgets bound ``√χ²(P_{X|u}‖P_X)``) or ``"l1"``.
+    method : str
+        Which construction produced the mechanism.
+    base : float
+        Logarithm base of ``utility`` and ``utility_approx``.
+    details : dict
+        Method-specific facts (e.g. ``sigma_max``, the sign chosen for ``L*``).
+    """
+
+    mechanism: np.ndarray
+    p_u: np.ndarray
+    utility: float
+    utility_approx: float
+    leakages: np.ndarray
+    budgets: np.ndarray
+    measure: str
+    method: str
+    base: float
+    details: dict = dataclasses.field(default_factory=dict)
+
+    _json_extra = ("max_violation",)
+
+    @property
+    def max_violation(self) -> float:
+        """Largest ``leakage - budget`` over released letters (``<= 1e-9`` for every design)."""
+        used = ~np.isnan(self.leakages)
+        if not used.any():
+            return 0.0
+        return float(np.max(self.leakages[used] - self.budgets[used]))
