@@ -36,9 +36,9 @@ def _binary_optimum(p_xy, e1, e2, n=401):
         with np.errstate(divide="ignore", invalid="ignore"):
             t1 = np.where(y1 > 0, y1 * np.log2(y1 / p_y[:, None, None]), 0).sum(0)
             t2 = np.where(y2 > 0, y2 * np.log2(y2 / p_y[:, None, None]), 0).sum(0)
-        I = pu1 * t1 + (1 - pu1) * t2  # sum_u P_U(u) D(P_{Y|u} || P_Y)
+        info = pu1 * t1 + (1 - pu1) * t2  # sum_u P_U(u) D(P_{Y|u} || P_Y)
         if ok.any():
-            best = max(best, float(I[ok].max()))
+            best = max(best, float(info[ok].max()))
     return best
 
 

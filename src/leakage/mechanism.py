@@ -94,14 +94,8 @@ class Mechanism:
         """
         y = np.asarray(inputs)
         if y.dtype.kind not in "iu":
-            if (
-                y.size
-                and y.dtype.kind == "f"
-                and np.all(np.isfinite(y))
-                and np.all(y == np.round(y))
-            ):
-                y = y.astype(np.int64)
-            elif y.size == 0:
+            whole = y.dtype.kind == "f" and bool(np.all(np.isfinite(y) & (y == np.round(y))))
+            if whole or y.size == 0:
                 y = y.astype(np.int64)
             else:
                 raise InvalidParameterError(

@@ -167,7 +167,7 @@ def design_chi2(p_xy: ArrayLike, eps: ArrayLike, *, base: float = 2) -> Pointwis
             f"(largest {e1:g}, {e2:g}): P_Y(y|u) would be negative. It is valid when every "
             f"budget is scaled by at most {t:.6g}; or use design_l1/optimal_l1."
         )
-    utility, sign, mech = max(candidates, key=lambda c: c[0])
+    _, sign, mech = max(candidates, key=lambda c: c[0])
     return finish(
         prob,
         mech,
