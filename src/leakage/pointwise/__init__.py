@@ -8,5 +8,6 @@ leakage of the mechanism it returns, apart from the approximate value it optimiz
 
 from ..results import PointwiseDesign
 from .chi2 import design_chi2
+from .exact import optimal_l1
 
-__all__ = ["PointwiseDesign", "design_chi2"]
+__all__ = ["PointwiseDesign", "design_chi2", "optimal_l1"]
