@@ -126,7 +126,6 @@ def _solve_batch(
         cols = [faces[eps_of[u]][f] for u, f in enumerate(combo) if f is not None]
         Ms.append(np.hstack(cols))
     M = np.stack(Ms)  # batch x n_y x D
-    D = M.shape[2]
     U_, s, Vt = np.linalg.svd(M, full_matrices=False)
     full_rank = s[:, -1] > 1e-9 * s[:, 0]
     coef = np.einsum("bji,j->bi", U_, prob.p_y) / np.where(s > 0, s, 1.0)
@@ -154,7 +153,6 @@ def _solve_batch(
     Q = Q[ok]
     vals = _utility_nats(np.clip(Q, 0.0, None), prob.p_y)
     i = int(np.argmax(vals))
-    del D
     return float(vals[i]), Q[i]
 
 
@@ -228,7 +226,7 @@ def optimal_l1(
         if g == len(groups):
             yield ()
             return
-        e, k = groups[g]
+        e = groups[g][0]
         if left == 0:
             yield from assignments(g + 1, groups[g + 1][1] if g + 1 < len(groups) else 0, 0, budget)
             return
