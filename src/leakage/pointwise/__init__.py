@@ -9,5 +9,12 @@ leakage of the mechanism it returns, apart from the approximate value it optimiz
 from ..results import PointwiseDesign
 from .chi2 import design_chi2
 from .exact import optimal_l1
+from .l1 import design_l1, extreme_point_supports
 
-__all__ = ["PointwiseDesign", "design_chi2", "optimal_l1"]
+__all__ = [
+    "PointwiseDesign",
+    "design_chi2",
+    "design_l1",
+    "extreme_point_supports",
+    "optimal_l1",
+]

@@ -1,0 +1,270 @@
+r"""Sections III-B and IV of paper 001: point-wise ℓ1 budgets, the extreme-point LP.
+
+For a letter ``u`` whose posterior is :math:`P_{X|U=u} = P_X + \varepsilon_u J_u`, every
+feasible :math:`P_{Y|U=u}` lies in the polytope
+:math:`\mathbb S_u = \{y \ge 0 : P_{X|Y}\, y = P_X + \varepsilon_u J_u\}` (Lemma 2/3; the
+paper writes it with the matrix ``M`` of right singular vectors, which has the same null
+space). Its extreme points sit on supports :math:`\Omega` of ``rank(P_{X|Y})`` letters of
+Y (eqs. (29), (36)). Around :math:`J = 0` the entropy of an extreme point is linear in
+:math:`J` (eq. (30)), so for a fixed choice of supports the design is the linear program
+of Theorems 2–4. This module
+
+* works with the rank-``r`` row space of :math:`P_{X|Y}` (``U_r^T P_{X|Y}``), so ``J`` is
+  kept in the range of :math:`P_{X|Y}` — the fix ERRATA.md describes for the
+  pseudo-inverse of Section IV-B — and the full-row-rank case is the special case r = |X|;
+* writes the LP in ``t_u = P_U(u)`` and ``w_u = t_u ε_u J_u`` (equivalent to the paper's
+  η variables, ``η_u = t_u V_0 + P_Ω^{-1} w_u``) with every entry of η >= 0 (ERRATA:
+  Theorem 2's "Σ η >= 0" is not enough);
+* searches every combination of supports automatically (letters with equal budgets are
+  interchangeable) and keeps the combination whose mechanism has the best **exact**
+  I(U;Y).
+
+The LP's constraints are exact: each returned mechanism meets its ℓ1 budgets exactly (up
+to solver tolerance, guarded to 1e-9). Only the objective is a first-order approximation,
+and ``utility_approx`` reports it beside the exact utility.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import linprog
+
+from .._validation import check_base, check_positive
+from ..errors import InfeasibleError, InvalidParameterError
+from ..results import PointwiseDesign
+from ..units import from_nats
+from ._problem import exact_figures, finish, make_problem
+
+__all__ = ["design_l1", "extreme_point_supports"]
+
+_HIGHS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+# the LP's ℓ1 rows use (1 - margin) * budget, so solver tolerance cannot push a letter over
+_MARGIN = 1e-8
+
+
+def extreme_point_supports(p_xy: ArrayLike) -> list[dict]:
+    """The non-degenerate extreme points of :math:`\\mathbb S_u` at :math:`J = 0`.
+
+    Returns one dict per support Ω (``rank(P_{X|Y})`` letters of Y with an invertible
+    reduced submatrix and a strictly positive extreme point): ``support`` (tuple),
+    ``v0`` (the extreme point on Ω, eq. (29) at ε = 0), ``b`` and ``a`` (eq. (30):
+    :math:`H(V_\\Omega) \\approx -(b + a\\, w)` nats in the reduced coordinates).
+    """
+    from ._problem import make_problem as _mk
+
+    prob = _mk(p_xy, [0.0], func="extreme_point_supports")
+    return _supports(prob)[0]
+
+
+def _reduce(prob):
+    P = prob.p_x_given_y
+    U, s, _ = np.linalg.svd(P)
+    r = int((s > 1e-10 * s[0]).sum())
+    Ur = U[:, :r]
+    return Ur, Ur.T @ P, Ur.T @ prob.p_x
+
+
+def _supports(prob):
+    Ur, Pr, pxr = _reduce(prob)
+    r, n_y = Pr.shape
+    out = []
+    for omega in itertools.combinations(range(n_y), r):
+        Po = Pr[:, omega]
+        if np.linalg.cond(Po) > 1e10:
+            continue
+        D = np.linalg.inv(Po)
+        v0 = D @ pxr
+        if v0.min() <= 1e-12:
+            continue
+        lg = np.log(v0)
+        out.append({"support": omega, "v0": v0, "D": D, "b": float(lg @ v0), "a": lg @ D})
+    return out, Ur
+
+
+def _solve_combo(prob, Ur, sups, combo, eps):
+    """The Theorem 2-4 LP for one assignment of supports to letters; None if infeasible."""
+    n_x, n_y = prob.p_xy.shape
+    r = Ur.shape[1]
+    K = len(combo)
+    # variable layout per letter: t, w (r), s (n_x); budget-0 letters have t only
+    offs, n = [], 0
+    for u in range(K):
+        offs.append(n)
+        n += 1 + (r + n_x if eps[u] > 0 else 0)
+    c = np.zeros(n)
+    A_eq, b_eq, A_ub = [], [], []
+    rows_y = np.zeros((n_y, n))
+    for u, k in enumerate(combo):
+        sp = sups[k]
+        o = offs[u]
+        c[o] = -sp["b"]
+        for j, y in enumerate(sp["support"]):
+            rows_y[y, o] += sp["v0"][j]
+            if eps[u] > 0:
+                rows_y[y, o + 1 : o + 1 + r] += sp["D"][j]
+        # eta = t v0 + D w >= 0
+        for j in range(r):
+            row = np.zeros(n)
+            row[o] = -sp["v0"][j]
+            if eps[u] > 0:
+                row[o + 1 : o + 1 + r] = -sp["D"][j]
+            A_ub.append(row)
+        if eps[u] > 0:
+            c[o + 1 : o + 1 + r] = -sp["a"]
+            row = np.zeros(n)
+            row[o + 1 : o + 1 + r] = Ur.sum(axis=0)  # 1'J = 0, J = U_r w / (t eps)
+            A_eq.append(row)
+            b_eq.append(0.0)
+            so = o + 1 + r
+            for i in range(n_x):  # |U_r w|_i <= s_i
+                for sign in (1.0, -1.0):
+                    row = np.zeros(n)
+                    row[o + 1 : o + 1 + r] = sign * Ur[i]
+                    row[so + i] = -1.0
+                    A_ub.append(row)
+            row = np.zeros(n)  # sum s <= eps t
+            row[so : so + n_x] = 1.0
+            row[o] = -eps[u] * (1 - _MARGIN)
+            A_ub.append(row)
+    A_eq = np.vstack([rows_y, *([np.array(A_eq)] if A_eq else [])])
+    b_eq = np.concatenate([prob.p_y, b_eq])
+    bounds = []
+    for u in range(K):
+        bounds.append((0, None))
+        if eps[u] > 0:
+            bounds += [(None, None)] * r + [(0, None)] * n_x
+    res = linprog(
+        c,
+        A_ub=np.array(A_ub),
+        b_ub=np.zeros(len(A_ub)),
+        A_eq=A_eq,
+        b_eq=b_eq,
+        bounds=bounds,
+        method="highs",
+        options=_HIGHS,
+    )
+    if res.status != 0:
+        return None
+    x = res.x
+    mech = np.zeros((n_y, K))
+    for u, k in enumerate(combo):
+        sp = sups[k]
+        o = offs[u]
+        t = x[o]
+        eta = t * sp["v0"] + (sp["D"] @ x[o + 1 : o + 1 + r] if eps[u] > 0 else 0.0)
+        mech[list(sp["support"]), u] = np.clip(eta, 0.0, None)
+    mech /= prob.p_y[:, None]
+    mech /= mech.sum(axis=1, keepdims=True)
+    h_y = float(-(prob.p_y * np.log(prob.p_y)).sum())
+    return mech, h_y + float(-res.fun)  # approximate I(U;Y), nats
+
+
+def design_l1(
+    p_xy: ArrayLike, eps: ArrayLike, *, base: float = 2, max_combinations: int = 100_000
+) -> PointwiseDesign:
+    r"""Release mechanism under point-wise ℓ1 budgets by the LP of Theorems 2–4 (paper 001).
+
+    Every combination of extreme-point supports (one per released letter) is tried; each
+    is a linear program (HiGHS) whose solution is a valid mechanism meeting every budget;
+    the one with the best **exact** I(U;Y) is returned. Budget-0 letters are the hybrid
+    case of Theorem 3 (their entropy is not approximated). Works for any rank of
+    :math:`P_{X|Y}` (Section IV-B, with ``J`` kept in its range).
+
+    Parameters
+    ----------
+    p_xy : (n_x, n_y) array-like
+        Joint distribution of (X, Y), axis 0 = X; every ``P_Y(y) > 0``.
+    eps : (K,) array-like
+        One ℓ1 budget :math:`\|P_{X|U=u} - P_X\|_1 \le \varepsilon_u` per letter (>= 0).
+    base : float, default 2
+        Logarithm base of ``utility`` and ``utility_approx``.
+    max_combinations : int, default 100000
+        Size limit on the number of support combinations (LPs).
+
+    Returns
+    -------
+    PointwiseDesign
+        Exact ``utility`` and ``leakages``; ``utility_approx`` is the LP's first-order
+        value of I(U;Y) for the chosen combination; ``details["ranking"]`` lists every
+        combination tried (supports, approximate and exact utility, or infeasible).
+
+    Raises
+    ------
+    InfeasibleError
+        No combination of extreme points is feasible (possible for small K; see ERRATA:
+        Proposition 4 can fail) — :func:`optimal_l1` solves the problem exactly.
+    InvalidParameterError
+        Bad ``eps``, or more than ``max_combinations`` combinations.
+    InvalidDistributionError
+        ``p_xy`` is not a valid joint distribution.
+    """
+    fn = "design_l1"
+    base = check_base(base, func=fn)
+    max_combinations = check_positive(
+        max_combinations, func=fn, name="max_combinations", integer=True
+    )
+    prob = make_problem(p_xy, eps, func=fn)
+    sups, Ur = _supports(prob)
+    if not sups:
+        raise InfeasibleError(
+            f"{fn}: P_X|Y has no non-degenerate extreme point (every support's extreme point "
+            "has a zero or negative entry), so the first-order LP does not apply; "
+            "use optimal_l1 for the exact optimum."
+        )
+    eps_l = [float(e) for e in prob.eps]
+    groups = sorted(Counter(eps_l).items())
+    order = [u for e, _ in groups for u in range(len(eps_l)) if eps_l[u] == e]
+    eps_sorted = [eps_l[u] for u in order]
+    per_group = [
+        list(itertools.combinations_with_replacement(range(len(sups)), k)) for _, k in groups
+    ]
+    n_combo = math.prod(len(g) for g in per_group)
+    if n_combo > max_combinations:
+        raise InvalidParameterError(
+            f"{fn}: the 'max_combinations' argument must allow all {n_combo} combinations of "
+            f"extreme points ({len(sups)} supports, K={len(eps_l)}); got {max_combinations} "
+            "instead. Raise it, or merge letters with equal budgets."
+        )
+    ranking, best = [], None
+    for parts in itertools.product(*per_group):
+        combo = tuple(k for part in parts for k in part)
+        sol = _solve_combo(prob, Ur, sups, combo, eps_sorted)
+        supports = [sups[k]["support"] for k in combo]
+        if sol is None:
+            ranking.append({"supports": supports, "feasible": False})
+            continue
+        mech_sorted, approx = sol
+        mech = np.zeros_like(mech_sorted)
+        mech[:, order] = mech_sorted
+        exact = exact_figures(prob, mech, measure="l1", base=base)[1]
+        ranking.append(
+            {
+                "supports": [supports[order.index(u)] for u in range(len(order))],
+                "feasible": True,
+                "utility": exact,
+                "utility_approx": float(from_nats(approx, base)),
+            }
+        )
+        if best is None or exact > best[0]:
+            best = (exact, mech, approx)
+    if best is None:
+        raise InfeasibleError(
+            f"{fn}: no combination of extreme points is feasible for these budgets "
+            f"({len(ranking)} tried); this can happen for small K (Proposition 4 fails, see "
+            "ERRATA.md). Use optimal_l1 for the exact optimum."
+        )
+    ranking.sort(key=lambda d: -d.get("utility", -math.inf))
+    return finish(
+        prob,
+        best[1],
+        measure="l1",
+        method="l1 extreme-point LP (Theorems 2-4)",
+        utility_approx_nats=best[2],
+        base=base,
+        details={"rank": Ur.shape[1], "n_supports": len(sups), "ranking": ranking},
+    )
