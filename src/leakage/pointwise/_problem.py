@@ -8,7 +8,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_joint, check_base, check_choice
+from .._validation import as_joint
 from ..errors import InvalidDistributionError, InvalidParameterError, SolverError
 from ..measures import mutual_information, pointwise_leakage
 from ..results import PointwiseDesign
@@ -16,7 +16,6 @@ from ..units import from_nats
 
 #: Tolerance on "no returned mechanism exceeds a budget".
 BUDGET_ATOL = 1e-9
-MEASURES = ("chi2", "l1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +114,3 @@ def finish(
             f"{method}: internal error, a budget is exceeded by {design.max_violation:.3g}"
         )
     return design
-
-
-def check_measure_and_base(measure: str, base: float, *, func: str) -> tuple[str, float]:
-    return check_choice(measure, MEASURES, func=func, name="measure"), check_base(base, func=func)

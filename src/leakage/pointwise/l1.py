@@ -55,9 +55,7 @@ def extreme_point_supports(p_xy: ArrayLike) -> list[dict]:
     ``v0`` (the extreme point on Ω, eq. (29) at ε = 0), ``b`` and ``a`` (eq. (30):
     :math:`H(V_\\Omega) \\approx -(b + a\\, w)` nats in the reduced coordinates).
     """
-    from ._problem import make_problem as _mk
-
-    prob = _mk(p_xy, [0.0], func="extreme_point_supports")
+    prob = make_problem(p_xy, [0.0], func="extreme_point_supports")
     return _supports(prob)[0]
 
 
