@@ -77,6 +77,35 @@ def test_comparison_verdicts():
     assert Comparison("a", 1.0, 1.5, 0.1, "s").difference == pytest.approx(0.5)
 
 
+def test_erratum_rows_must_differ():
+    """A documented erratum is expected to differ; agreeing anyway is a failure."""
+    differs = Comparison("a", 0.9109, 0.9264, 5e-5, "s", erratum="slip")
+    assert differs.verdict == "erratum" and differs.ok and not differs.agrees
+    agrees = Comparison("a", 0.9109, 0.9109, 5e-5, "s", erratum="slip")
+    assert agrees.verdict == "AGREES despite erratum" and not agrees.ok
+    bound = Comparison("a", 0.9109, 0.9153, 0.0, "s", relation="<=", erratum="slip")
+    assert bound.verdict == "erratum" and bound.ok
+
+
+def test_report_counts_errata_apart(tmp_path):
+    rep = reproduce.Reproduction(
+        id="zz",
+        paper="P",
+        title="t",
+        description="d",
+        comparisons=(
+            Comparison("x", 1.0, 1.0, 1e-9, "s"),
+            Comparison("y", 1.0, 2.0, 1e-9, "s", erratum="printed wrong"),
+            Comparison("z", 1.0, 3.0, 1e-9, "s", erratum="printed wrong"),
+            Comparison("w|v", 1.0, 5.0, 1e-9, "s"),
+        ),
+    )
+    text = reproduce.write_report([rep], tmp_path, {}).read_text()
+    assert "**1 of 4 published numbers reproduced**; 2 differ as ERRATA.md documents; 1 do " in text
+    assert "- y; z: printed wrong" in text  # one line per erratum, not per row
+    assert "| w\\|v |" in text  # a '|' in a quantity does not break the table
+
+
 def test_run_writes_tables_figures_and_report(tmp_path, fake_entries):
     reps = reproduce.run(["zz-good", "zz-bad"], tmp_path)
     assert [r.id for r in reps] == ["zz-good", "zz-bad"]
@@ -120,6 +149,6 @@ def test_failed_entry_leaves_the_previous_report(tmp_path, fake_entries):
     assert (tmp_path / "report.md").read_text() == before
 
 
-def test_available_lists_the_intro_entry():
+def test_available_lists_the_entries():
     ids = [e.id for e in reproduce.available()]
-    assert "000-intro" in ids
+    assert {"000-intro", "001-section5", "001-theorem1"} <= set(ids)

@@ -63,6 +63,8 @@ def plot_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 150)
         ax.set_ylabel(figure.ylabel)
         if figure.logy:
             ax.set_yscale("log")
+        if figure.logx:
+            ax.set_xscale("log")
         if figure.integer_x:
             ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(True, alpha=0.3)

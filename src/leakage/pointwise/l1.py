@@ -189,7 +189,8 @@ def design_l1(
     PointwiseDesign
         Exact ``utility`` and ``leakages``; ``utility_approx`` is the LP's first-order
         value of I(U;Y) for the chosen combination; ``details["ranking"]`` lists every
-        combination tried (supports, approximate and exact utility, or infeasible).
+        combination tried (per letter its support; for feasible ones the exact and approximate
+        utility and P_U), best first.
 
     Raises
     ------
@@ -246,6 +247,7 @@ def design_l1(
                 "feasible": True,
                 "utility": exact,
                 "utility_approx": float(from_nats(approx, base)),
+                "p_u": prob.p_y @ mech,
             }
         )
         if best is None or exact > best[0]:

@@ -42,17 +42,22 @@ __all__ = [
 ]
 
 # Modules holding entries; importing one registers its entries.
-_ENTRY_MODULES = ("paper000",)
+_ENTRY_MODULES = ("paper000", "paper001")
 
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
     """One published number set beside ours.
 
-    ``relation`` is ``"=="`` (verdict *match* when ``|ours - published| <= tolerance``),
-    ``">="`` or ``"<="`` (the paper claims a bound; verdict *holds* when ours satisfies
-    it within ``tolerance``). ``tolerance`` reflects how the paper printed the number
-    (e.g. 5e-4 for three decimals) or, for closed forms, numerical precision.
+    ``relation`` is ``"=="`` (the numbers *agree* when ``|ours - published| <=
+    tolerance``), ``">="`` or ``"<="`` (the paper claims a bound; it *holds* when ours
+    satisfies it within ``tolerance``). ``tolerance`` reflects how the paper printed the
+    number (e.g. 5e-4 for three decimals) or, for closed forms, numerical precision.
+
+    ``erratum`` names a known slip of the paper (ERRATA.md) that makes the published
+    number wrong. Such a row is expected *not* to agree: its verdict is ``erratum`` when
+    it does not, and ``AGREES despite erratum`` (a failure: the erratum needs another
+    look) when it does.
     """
 
     quantity: str
@@ -63,13 +68,15 @@ class Comparison:
     relation: str = "=="
     unit: str = ""
     note: str = ""
+    erratum: str = ""
 
     @property
     def difference(self) -> float:
         return abs(self.ours - self.published)
 
     @property
-    def ok(self) -> bool:
+    def agrees(self) -> bool:
+        """Whether ours agrees with the published number (or satisfies the claimed bound)."""
         if self.relation == ">=":
             return self.ours >= self.published - self.tolerance
         if self.relation == "<=":
@@ -77,10 +84,17 @@ class Comparison:
         return self.difference <= self.tolerance
 
     @property
+    def ok(self) -> bool:
+        """Agrees, or is a documented erratum that indeed does not agree."""
+        return self.agrees != bool(self.erratum)
+
+    @property
     def verdict(self) -> str:
+        if self.erratum:
+            return "erratum" if not self.agrees else "AGREES despite erratum"
         if self.relation == "==":
-            return "match" if self.ok else "MISMATCH"
-        return "holds" if self.ok else "VIOLATED"
+            return "match" if self.agrees else "MISMATCH"
+        return "holds" if self.agrees else "VIOLATED"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +125,7 @@ class Figure:
     series: tuple[Series, ...]
     logy: bool = False
     integer_x: bool = False
+    logx: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,6 +233,7 @@ def _comparisons_csv(rep: Reproduction) -> Table:
             "tolerance",
             "unit",
             "verdict",
+            "erratum",
         ),
         rows=tuple(
             (
@@ -230,10 +246,16 @@ def _comparisons_csv(rep: Reproduction) -> Table:
                 c.tolerance,
                 c.unit,
                 c.verdict,
+                c.erratum,
             )
             for c in rep.comparisons
         ),
     )
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
 
 
 def _section(rep: Reproduction, files: list[str]) -> str:
@@ -246,9 +268,16 @@ def _section(rep: Reproduction, files: list[str]) -> str:
         rel = "" if c.relation == "==" else c.relation + " "
         unit = f" {c.unit}" if c.unit else ""
         lines.append(
-            f"| {c.quantity} | {c.source} | {rel}{_fmt(c.published)}{unit} | {_fmt(c.ours)}{unit} "
-            f"| {c.difference:.3g} | {c.tolerance:.3g} | {c.verdict} |"
+            f"| {_cell(c.quantity)} | {_cell(c.source)} | {rel}{_fmt(c.published)}{unit} "
+            f"| {_fmt(c.ours)}{unit} | {c.difference:.3g} | {c.tolerance:.3g} | {c.verdict} |"
         )
+    errata: dict[str, list[str]] = {}
+    for c in rep.comparisons:
+        if c.erratum:
+            errata.setdefault(c.erratum, []).append(c.quantity)
+    if errata:
+        lines += ["", "Errata (ERRATA.md) behind the rows marked *erratum*:", ""]
+        lines += [f"- {'; '.join(qs)}: {text}" for text, qs in errata.items()]
     lines.append("")
     for f in files:
         if f.endswith(".png"):
@@ -267,6 +296,7 @@ def write_report(reps: Sequence[Reproduction], out_dir: Path, files: dict[str, l
 
     n = sum(len(r.comparisons) for r in reps)
     bad = sum(not c.ok for r in reps for c in r.comparisons)
+    errata = sum(c.ok and bool(c.erratum) for r in reps for c in r.comparisons)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = [
         "# Reproduction report",
@@ -274,7 +304,8 @@ def write_report(reps: Sequence[Reproduction], out_dir: Path, files: dict[str, l
         f"`leakage` {__version__}, {stamp}. Information quantities are in bits unless a row "
         "says otherwise.",
         "",
-        f"**{n - bad} of {n} published numbers reproduced**"
+        f"**{n - bad - errata} of {n} published numbers reproduced**"
+        + (f"; {errata} differ as ERRATA.md documents" if errata else "")
         + (f"; {bad} do not match (see the verdict column)." if bad else "."),
         "",
     ]
