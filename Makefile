@@ -16,7 +16,7 @@ format:
 	$(PYTHON) -m ruff format src tests benchmarks examples
 
 bench:
-	$(PYTHON) benchmarks/bench_measures.py
+	@status=0; for b in benchmarks/bench_*.py; do $(PYTHON) $$b || status=1; done; exit $$status
 
 reproduce:
 	leakage reproduce all --out results

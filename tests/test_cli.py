@@ -337,6 +337,206 @@ def test_usage_errors_keep_exit_code_2():
     assert result.exit_code == 2
 
 
+# --------------------------------------------------------------------------- pointwise design
+
+# Section V of paper 001: P_X|Y columns, P_Y = (1/2, 1/4, 1/8, 1/8), so P_XY = P_X|Y * P_Y
+SEC5_P_XY = np.array([[0.3, 0.8, 0.5, 0.4], [0.7, 0.2, 0.5, 0.6]]) * [0.5, 0.25, 0.125, 0.125]
+SEC5_PXY = ";".join(",".join(repr(float(v)) for v in row) for row in SEC5_P_XY)
+SEC5_EPS = [0.01, 0.01, 0.01, 0.0]
+SEC5 = ("pointwise", "design", "--pxy", SEC5_PXY, "--eps", "0.01,0.01,0.01,0")
+# I(U;Y) in bits: the LP method and the exact optimum (independent of this code's output)
+SEC5_LP_BITS, SEC5_EXACT_BITS = 0.926615, 0.926617
+CHI2_PXY = "0.35,0.1;0.15,0.4"
+CHI2_P_XY = np.array([[0.35, 0.1], [0.15, 0.4]])
+
+
+def assert_design_json(out: dict, design) -> None:
+    """The JSON object carries the library's design, number for number."""
+    assert out["mechanism"] == design.mechanism.tolist()
+    assert out["p_u"] == design.p_u.tolist()
+    assert out["utility"] == design.utility
+    assert out["leakages"] == lk.results.to_jsonable(design.leakages)
+    assert out["budgets"] == design.budgets.tolist()
+    assert out["measure"] == design.measure
+    assert out["method"] == design.method
+    assert out["max_violation"] <= 1e-9
+
+
+def test_pointwise_design_l1_section_v():
+    out = run_json(*SEC5, "--measure", "l1")
+    design = lk.pointwise.design_l1(SEC5_P_XY, SEC5_EPS)
+    assert_design_json(out, design)
+    assert out["utility_approx"] == design.utility_approx
+    assert out["unit"] == "bits" and out["base"] == 2.0
+    assert out["utility"] == pytest.approx(SEC5_LP_BITS, abs=1e-6)
+
+
+def test_pointwise_design_exact_section_v():
+    out = run_json(*SEC5, "--measure", "l1", "--exact")
+    design = lk.pointwise.optimal_l1(SEC5_P_XY, SEC5_EPS)
+    assert_design_json(out, design)
+    assert out["method"] == "exact vertex enumeration"
+    assert out["utility_approx"] == "nan"  # nothing approximated
+    assert out["utility"] == pytest.approx(SEC5_EXACT_BITS, abs=1e-6)
+    lp = run_json(*SEC5, "--measure", "l1")
+    assert out["utility"] >= lp["utility"]
+
+
+def test_pointwise_design_human_output():
+    result = run(*SEC5, "--measure", "l1")
+    assert result.exit_code == 0, result.output
+    design = lk.pointwise.design_l1(SEC5_P_XY, SEC5_EPS)
+    text = stdout(result)
+    lines = text.splitlines()
+    assert lines[0].startswith("mechanism P(u|y)")
+    assert lines[1].split() == ["y", "u=0", "u=1", "u=2", "u=3"]
+    assert lines[2].split() == ["0", *(f"{v:.10g}" for v in design.mechanism[0])]
+    assert "l1 leakage" in text and "budget" in text and "unitless" in text
+    assert "never released" in text  # the LP leaves the budget-0 letter unused here
+    exact_line = next(line for line in lines if line.startswith("I(U;Y), exact"))
+    assert exact_line.split()[-2:] == [f"{design.utility:.10g}", "bits"]
+    approx_line = next(line for line in lines if line.startswith("I(U;Y), approximate"))
+    assert f"{design.utility_approx:.10g}" in approx_line
+    assert lines[-1] == f"method: {design.method}"
+
+
+def test_pointwise_design_exact_human_output_has_no_approximation():
+    result = run(*SEC5, "--measure", "l1", "--exact", "--base", "e")
+    assert result.exit_code == 0, result.output
+    design = lk.pointwise.optimal_l1(SEC5_P_XY, SEC5_EPS, base=math.e)
+    assert f"{design.utility:.10g}" in stdout(result)
+    assert "nats" in stdout(result)
+    assert "none (exact method)" in stdout(result)
+
+
+def test_pointwise_design_out_writes_a_mechanism(tmp_path):
+    path = tmp_path / "sub" / "mechanism.json"
+    result = run(*SEC5, "--measure", "l1", "--exact", "--out", str(path))
+    assert result.exit_code == 0, result.output
+    assert stdout(result).splitlines()[-1] == f"mechanism written to {path}"
+    design = lk.pointwise.optimal_l1(SEC5_P_XY, SEC5_EPS)
+    mech = lk.Mechanism.load(path)
+    assert np.array_equal(mech.matrix, design.mechanism)
+    assert mech.provenance["method"] == "exact vertex enumeration"
+    assert mech.provenance["utility"] == design.utility
+    assert mech.provenance["budgets"] == SEC5_EPS
+    assert [p.name for p in path.parent.iterdir()] == ["mechanism.json"]  # no temporary left
+
+
+def test_pointwise_design_out_with_json_keeps_stdout_one_object(tmp_path):
+    path = tmp_path / "m.json"
+    result = run(*SEC5, "--measure", "l1", "--out", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(stdout(result))
+    assert payload["mechanism_file"] == str(path)
+    assert np.array_equal(lk.Mechanism.load(path).matrix, np.array(payload["mechanism"]))
+    assert f"mechanism written to {path}" in result.output
+
+
+def test_pointwise_design_chi2():
+    out = run_json(
+        "pointwise", "design", "--pxy", CHI2_PXY, "--eps", "0.1,0.05", "--measure", "chi2"
+    )
+    design = lk.pointwise.design_chi2(CHI2_P_XY, [0.1, 0.05])
+    assert_design_json(out, design)
+    assert out["utility_approx"] == design.utility_approx
+    assert out["leakages"] == pytest.approx([0.1, 0.05], abs=1e-12)  # sqrt(chi^2), exact
+    assert out["measure"] == "chi2" and out["leakage_unit"] == "unitless"
+    assert out["utility"] > 0
+
+
+def test_pointwise_design_chi2_human_output_and_base():
+    args = ("pointwise", "design", "--pxy", CHI2_PXY, "--eps", "0.1,0.05", "--measure", "chi2")
+    result = run(*args, "--base", "e")
+    assert result.exit_code == 0, result.output
+    design = lk.pointwise.design_chi2(CHI2_P_XY, [0.1, 0.05], base=math.e)
+    text = stdout(result)
+    assert "sqrt(chi^2) leakage" in text
+    assert f"{design.utility:.10g}" in text and f"{design.utility_approx:.10g}" in text
+    assert "nats" in text
+
+
+def test_pointwise_design_wide_mechanism_is_not_wrapped():
+    eps = ",".join(["0.1", "0.05"] + ["0.01"] * 10)  # K = 12 columns: wider than 80
+    result = run("pointwise", "design", "--pxy", CHI2_PXY, "--eps", eps, "--measure", "chi2")
+    assert result.exit_code == 0, result.output
+    design = lk.pointwise.design_chi2(CHI2_P_XY, [0.1, 0.05] + [0.01] * 10)
+    lines = stdout(result).splitlines()
+    assert lines[1].split() == ["y", *(f"u={u}" for u in range(12))]
+    for y in range(2):
+        assert lines[2 + y].split() == [str(y), *(f"{v:.10g}" for v in design.mechanism[y])]
+    assert "…" not in stdout(result)
+
+
+def test_pointwise_design_file_inputs(tmp_path):
+    from leakage.io import write_array, write_joint
+
+    write_joint(tmp_path / "pxy.csv", SEC5_P_XY)
+    write_array(tmp_path / "eps.json", SEC5_EPS)
+    out = run_json(
+        "pointwise", "design", "--pxy", str(tmp_path / "pxy.csv"),
+        "--eps", str(tmp_path / "eps.json"), "--measure", "l1",
+    )  # fmt: skip
+    assert out["utility"] == lk.pointwise.design_l1(SEC5_P_XY, SEC5_EPS).utility
+
+
+@pytest.mark.parametrize(
+    ("pxy", "eps", "extra", "fragments"),
+    [
+        (SEC5_PXY, "0.01,-0.01,0.01,0", (), ("design_l1", "option --eps", ">= 0")),
+        (SEC5_PXY, "0.01,0.01;0.01,0", (), ("option --eps", "1-D")),
+        (SEC5_PXY, "0.01,nan", ("--exact",), ("optimal_l1", "option --eps", "finite")),
+        ("0.5,0.5", "0.1,0.1", (), ("option --pxy", "2-D")),
+        ("0.2,0.3;0.2,0.4", "0.1,0.1", (), ("option --pxy", "sum to 1")),
+        ("0.2,-0.1;0.5,0.4", "0.1,0.1", ("--exact",), ("option --pxy", "nonnegative")),
+        ("0.3,0.2;0.3,0.2", "0.1,0.1", ("--chi2",), ("design_chi2", "option --pxy", "invertible")),
+        (SEC5_PXY, "0.1,0.1", ("--chi2",), ("design_chi2", "option --pxy", "square")),
+        (CHI2_PXY, "0.1,0.1", ("--base", "1"), ("option --base",)),
+        (CHI2_PXY, "0.1,abc", (), ("'--eps'", "'abc'")),
+        ("missing.csv", "0.1,0.1", (), ("'--pxy'", "no such file")),
+    ],
+    ids=[
+        "negative-budget", "2d-budgets", "nan-budget", "1d-joint", "not-normalized",
+        "negative-joint", "chi2-singular", "chi2-not-square", "bad-base", "unparseable-eps",
+        "missing-file",
+    ],
+)  # fmt: skip
+def test_pointwise_design_errors(pxy, eps, extra, fragments):
+    measure = ("--measure", "chi2") if "--chi2" in extra else ("--measure", "l1")
+    extra = tuple(a for a in extra if a != "--chi2")
+    result = run("pointwise", "design", "--pxy", pxy, "--eps", eps, *measure, *extra)
+    assert_one_line_error(result, *fragments)
+
+
+def test_pointwise_design_exact_with_chi2_is_an_error():
+    result = run("pointwise", "design", "--pxy", CHI2_PXY, "--eps", "0.1,0.05",
+                 "--measure", "chi2", "--exact")  # fmt: skip
+    assert_one_line_error(result, "'--exact'", "--measure l1")
+
+
+def test_pointwise_design_unknown_measure():
+    result = run("pointwise", "design", "--pxy", CHI2_PXY, "--eps", "0.1", "--measure", "tv")
+    assert_one_line_error(result, "'--measure'", "'l1'", "'chi2'", "'tv'")
+
+
+def test_pointwise_design_unwritable_out(tmp_path):
+    result = run(*SEC5, "--measure", "l1", "--out", str(tmp_path))  # a directory
+    assert_one_line_error(result, "'--out'", str(tmp_path))
+
+
+def test_pointwise_design_infeasible_chi2_budgets():
+    result = run("pointwise", "design", "--pxy", CHI2_PXY, "--eps", "1,1", "--measure", "chi2")
+    assert_one_line_error(result, "design_chi2", "scaled by at most")
+
+
+def test_pointwise_is_listed_in_help():
+    assert "pointwise" in stdout(run("--help"))
+    result = run("pointwise", "design", "--help")
+    assert result.exit_code == 0
+    for option in ("--pxy", "--eps", "--measure", "--exact", "--out", "--json"):
+        assert option in stdout(result)
+
+
 # --------------------------------------------------------------------------- reproduce
 
 
@@ -356,6 +556,13 @@ def test_reproduce_writes_report(tmp_path):
     assert "**18 of 18 published numbers reproduced**." in report
     assert (tmp_path / "000-intro" / "values.csv").exists()
     assert not (tmp_path / "000-intro" / "leakage_vs_n.png").exists()
+
+
+def test_reproduce_counts_errata_apart_and_strict_passes(tmp_path):
+    result = run("reproduce", "001-section5", "--out", str(tmp_path), "--no-plots", "--strict")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in stdout(result).splitlines() if line.startswith("001-section5"))
+    assert row.split()[1:] == ["2", "5", "0"]  # reproduced, erratum, not reproduced
 
 
 def test_reproduce_unknown_id_is_a_one_line_error(tmp_path):

@@ -1,5 +1,7 @@
 """Paper 001, Sections III-B/IV: the extreme-point LP design."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -88,5 +90,9 @@ def test_perfect_privacy_is_exact_and_small_k_can_be_infeasible():
 def test_limits_and_bad_inputs():
     with pytest.raises(lk.InvalidParameterError, match="'max_combinations' argument must allow"):
         design_l1(SEC5, [0.01, 0.02, 0.03, 0.0], max_combinations=3)
+    # counted, not listed, before refusing: C(25 + 10 - 1, 10) multisets of 25 supports
+    big = np.random.default_rng(0).dirichlet(np.ones(20)).reshape(2, 10)
+    with pytest.raises(lk.InvalidParameterError, match=f"all {math.comb(34, 10)} combinations"):
+        design_l1(big, [0.01] * 10)
     with pytest.raises(lk.InvalidParameterError, match="'eps' argument"):
         design_l1(SEC5, [0.01, -1])

@@ -152,7 +152,7 @@ def test_binary_optimum_equals_the_design_for_two_letters_of_x(e):
 
 
 def test_binary_optimum_rejects_other_sizes():
-    with pytest.raises(lk.InvalidParameterError, match="'p_xy'.*2x2 or 3x3"):
+    with pytest.raises(lk.InvalidParameterError, match=r"'p_xy'.*2x2 or 3x3"):
         binary_chi2_optimum(np.full((4, 4), 1 / 16), 0.1, 0.1)
 
 

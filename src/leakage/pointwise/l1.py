@@ -219,16 +219,17 @@ def design_l1(
     groups = sorted(Counter(eps_l).items())
     order = [u for e, _ in groups for u in range(len(eps_l)) if eps_l[u] == e]
     eps_sorted = [eps_l[u] for u in order]
-    per_group = [
-        list(itertools.combinations_with_replacement(range(len(sups)), k)) for _, k in groups
-    ]
-    n_combo = math.prod(len(g) for g in per_group)
+    # multisets of k supports out of n: C(n + k - 1, k); counted before any is built
+    n_combo = math.prod(math.comb(len(sups) + k - 1, k) for _, k in groups)
     if n_combo > max_combinations:
         raise InvalidParameterError(
             f"{fn}: the 'max_combinations' argument must allow all {n_combo} combinations of "
             f"extreme points ({len(sups)} supports, K={len(eps_l)}); got {max_combinations} "
             "instead. Raise it, or merge letters with equal budgets."
         )
+    per_group = [
+        list(itertools.combinations_with_replacement(range(len(sups)), k)) for _, k in groups
+    ]
     ranking, best = [], None
     for parts in itertools.product(*per_group):
         combo = tuple(k for part in parts for k in part)
