@@ -25,6 +25,7 @@ from .errors import InvalidDistributionError, InvalidParameterError
 __all__ = [
     "ATOL",
     "as_channel",
+    "as_distortion",
     "as_joint",
     "as_pmf",
     "channel_and_min",
@@ -32,6 +33,7 @@ __all__ = [
     "check_base",
     "check_choice",
     "check_compatible",
+    "check_nonnegative",
     "check_positive",
     "check_same_shape",
     "pmf_and_min",
@@ -313,3 +315,45 @@ def check_choice(value: Any, choices, *, func: str, name: str) -> str:
         opts = ", ".join(repr(c) for c in choices)
         _raise_param(func, name, f"be one of {opts}", value)
     return value
+
+
+def check_nonnegative(x: Any, *, func: str, name: str) -> float:
+    """A finite real number >= 0."""
+    if not _is_real(x) or not math.isfinite(x) or x < 0:
+        _raise_param(func, name, "be a finite real number >= 0", x)
+    return float(x)
+
+
+def as_distortion(d: Any, *, func: str, name: str = "distortion", n_x: int | None = None):
+    """Validate a distortion matrix ``d[x, x_hat]``: 2-D, finite, nonnegative, and with
+    ``n_x`` rows (one per source letter) when ``n_x`` is given. Returns ``float64``."""
+    try:
+        a = np.asarray(d, dtype=np.float64)
+    except (TypeError, ValueError):
+        _raise_param(
+            func, name, "be a 2-D array of finite distortions >= 0 (rows x, columns x_hat)", d
+        )
+    if a.ndim != 2 or a.size == 0:
+        _raise_param(
+            func,
+            name,
+            "be a non-empty 2-D array (rows: source letters x, columns: reproductions x_hat)",
+            f"an array of shape {a.shape}",
+        )
+    if not np.all(np.isfinite(a)) or a.min() < 0:
+        bad = np.argwhere(~np.isfinite(a) | (a < 0))[0]
+        _raise_param(
+            func,
+            name,
+            "have finite, nonnegative entries (bounded distortion)",
+            f"{a[tuple(bad)]} at index {[int(i) for i in bad]}",
+        )
+    if n_x is not None and a.shape[0] != n_x:
+        _raise_param(
+            func,
+            name,
+            f"have one row per source letter ({n_x} rows)",
+            f"an array of shape {a.shape}",
+            "Rows index the source letter x, columns the reproduction x_hat.",
+        )
+    return a

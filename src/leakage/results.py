@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CapacityResult", "PointwiseDesign", "Status", "to_jsonable"]
+__all__ = [
+    "CapacityResult",
+    "PointwiseDesign",
+    "RateDistortionCurve",
+    "RateDistortionResult",
+    "Status",
+    "to_jsonable",
+]
 
 
 class Status(str, enum.Enum):
@@ -157,3 +164,81 @@ class PointwiseDesign:
         if not used.any():
             return 0.0
         return float(np.max(self.leakages[used] - self.budgets[used]))
+
+
+@dataclasses.dataclass(frozen=True)
+class RateDistortionResult:
+    """Certified rate–distortion function ``R(p, D)`` (see
+    :func:`leakage.ratedistortion.rate_distortion`).
+
+    Attributes
+    ----------
+    rate : float
+        ``I(p, test_channel)``, an achievable rate at distortion ``<= D`` (equal to
+        ``upper``). The true ``R(p, D)`` lies in ``[lower, upper]``.
+    lower, upper : float
+        Certified bounds: ``lower`` from Blahut's dual (a slope ``beta`` and an output
+        distribution), ``upper`` the mutual information of ``test_channel``.
+    D : float
+        The target distortion.
+    distortion : float
+        Expected distortion of ``test_channel`` (``<= D``).
+    test_channel : ndarray, shape (n_x, n_xhat)
+        Row-stochastic ``Q(x_hat | x)`` achieving ``rate``.
+    output_distribution : ndarray, shape (n_xhat,)
+        ``p @ test_channel``.
+    slope : float
+        ``dR/dD`` at ``D`` in units of ``log_base`` per unit distortion (``-beta``, where
+        ``beta`` is the Lagrange multiplier of the distortion constraint); ``-inf`` at
+        ``D = D_min`` when the curve is vertical there, ``0`` for ``D >= D_max``.
+    converged : bool
+        Whether ``upper - lower <= tol``.
+    n_iter : int
+        Blahut–Arimoto iterations plus Newton steps.
+    base : float
+        Logarithm base of ``rate``, ``lower``, ``upper``, ``slope`` and ``gap``.
+    status : Status
+    """
+
+    rate: float
+    lower: float
+    upper: float
+    D: float
+    distortion: float
+    test_channel: np.ndarray
+    output_distribution: np.ndarray
+    slope: float
+    converged: bool
+    n_iter: int
+    base: float
+    status: Status
+
+    _json_extra = ("gap",)
+
+    @property
+    def gap(self) -> float:
+        """Certified gap ``upper - lower`` (units of ``log_base``)."""
+        return self.upper - self.lower
+
+
+@dataclasses.dataclass(frozen=True)
+class RateDistortionCurve:
+    """``R(p, D)`` at many distortions (see
+    :func:`leakage.ratedistortion.rate_distortion_curve`); arrays share one index."""
+
+    D: np.ndarray
+    rate: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    slope: np.ndarray
+    converged: np.ndarray
+    D_min: float
+    D_max: float
+    base: float
+
+    _json_extra = ("gap",)
+
+    @property
+    def gap(self) -> np.ndarray:
+        """Certified gaps ``upper - lower``."""
+        return self.upper - self.lower
