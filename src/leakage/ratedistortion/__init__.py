@@ -127,7 +127,7 @@ def _solve(prob: Problem, D: float, tol_n: float, max_iter: int, func: str, warm
 
 
 def _result(pv, d, on, out, D: float, tol_n: float, base: float) -> RateDistortionResult:
-    upper, lower, Q_on, dist, beta, _q, n_iter, converged = out
+    upper, lower, Q_on, _dist, beta, _q, n_iter, converged = out
     Q = _full_channel(Q_on, d, on)
     lower = min(lower, upper)
     return RateDistortionResult(
@@ -327,7 +327,9 @@ def rate_distortion_bernoulli(q: float, D: float, *, base: float = 2) -> float:
     fn = "rate_distortion_bernoulli"
     D = check_nonnegative(D, func=fn, name="D")
     if not 0 <= q <= 1:
-        raise InvalidParameterError(f"{fn}: the 'q' argument must lie in [0, 1]; got {q!r} instead.")
+        raise InvalidParameterError(
+            f"{fn}: the 'q' argument must lie in [0, 1]; got {q!r} instead."
+        )
     if D >= min(q, 1 - q):
         return 0.0
     return float(binary_entropy(q, base=base) - binary_entropy(D, base=base))

@@ -230,7 +230,8 @@ def joint_newton(
             s = Slope(s.beta, q / q.sum(), dd, p, d)
             continue
         r0 = residual(s, S)
-        if r0 <= 1e-15 or (s.inner_gap() <= tol / 8 and abs(s.distortion - D) <= 1e-15 * max(D, 1.0)):
+        on_target = abs(s.distortion - D) <= 1e-15 * max(D, 1.0)
+        if r0 <= 1e-15 or (s.inner_gap() <= tol / 8 and on_target):
             return s, steps
         idx = np.flatnonzero(S)
         K = s.K
@@ -238,7 +239,7 @@ def joint_newton(
         w = p / z
         KS = K[:, idx]
         ddS = dd[:, idx]
-        Qd = (s.Q * dd)  # Q(xh|x) dd(x,xh)
+        Qd = s.Q * dd  # Q(xh|x) dd(x,xh)
         dbar = Qd.sum(axis=1)
         var = (s.Q * dd**2).sum(axis=1) - dbar**2
         beta_ = s.beta
