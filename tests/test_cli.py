@@ -537,6 +537,53 @@ def test_pointwise_is_listed_in_help():
         assert option in stdout(result)
 
 
+# --------------------------------------------------------------------------- rd
+
+
+def test_rd_value_matches_the_library_and_the_closed_form():
+    out = run_json("rd", "value", "--p", "0.4,0.6", "-d", "hamming", "--D", "0.2")
+    ref = lk.ratedistortion.rate_distortion([0.4, 0.6], "hamming", 0.2)
+    assert out["rate"] == ref.rate and out["unit"] == "bits"
+    assert out["rate"] == pytest.approx(rate_bern(0.4, 0.2), abs=1e-12)  # H_b(0.4) - H_b(0.2)
+    assert out["gap"] <= 1e-9 and out["test_channel"] == ref.test_channel.tolist()
+
+
+def test_rd_value_table_and_matrix_distortion():
+    result = run("rd", "value", "--p", "0.5,0.5", "-d", "0,1,0.3;1,0,0.3", "--D", "0.1")
+    assert result.exit_code == 0, result.output
+    text = stdout(result)
+    ref = lk.ratedistortion.rate_distortion([0.5, 0.5], [[0, 1, 0.3], [1, 0, 0.3]], 0.1)
+    assert f"{ref.rate:.10g}" in text and "bits" in text and "x^=2" in text
+
+
+def test_rd_curve_writes_csv_and_png(tmp_path):
+    csv_path, png = tmp_path / "rd.csv", tmp_path / "rd.png"
+    args = ("rd", "curve", "--p", "0.4,0.6", "-d", "hamming", "-n", "5")
+    result = run(*args, "--out", str(csv_path), "--plot", str(png))
+    assert result.exit_code == 0, result.output
+    rows = np.loadtxt(csv_path, delimiter=",", skiprows=1)
+    np.testing.assert_allclose(rows[:, 0], np.linspace(0, 0.4, 5))
+    truth = [lk.ratedistortion.rate_distortion_bernoulli(0.4, D) for D in rows[:, 0]]
+    np.testing.assert_allclose(rows[:, 1], truth, atol=1e-9)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    out = run_json("rd", "curve", "--p", "0.4,0.6", "-d", "hamming", "--D-values", "0.1,0.3")
+    np.testing.assert_allclose(out["rate"], [truth[1], rate_bern(0.4, 0.3)], atol=1e-9)
+
+
+def rate_bern(q, D):
+    return lk.ratedistortion.rate_distortion_bernoulli(q, D)
+
+
+def test_rd_errors_are_one_line():
+    assert_one_line_error(run("rd", "value", "--p", "0.5,0.5", "-d", "hamming", "--D", "-1"), "'D'")
+    assert_one_line_error(
+        run("rd", "value", "--p", "0.5,0.5", "-d", "1,1;1,1", "--D", "0.5"), "D_min"
+    )
+    assert_one_line_error(
+        run("rd", "value", "--p", "0.5,0.5", "-d", "cosine", "--D", "0.1"), "--distortion"
+    )
+
+
 # --------------------------------------------------------------------------- reproduce
 
 

@@ -8,7 +8,7 @@ they come from. Logarithms are base 2 (bits) unless a ``base=`` says otherwise.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import pointwise
+from . import pointwise, ratedistortion
 from .errors import (
     ConvergenceWarning,
     InfeasibleError,
@@ -30,7 +30,13 @@ from .measures import (
     total_variation,
 )
 from .mechanism import Mechanism
-from .results import CapacityResult, PointwiseDesign, Status
+from .results import (
+    CapacityResult,
+    PointwiseDesign,
+    RateDistortionCurve,
+    RateDistortionResult,
+    Status,
+)
 
 try:
     __version__ = _version("leakage")
@@ -46,6 +52,8 @@ __all__ = [
     "LeakageError",
     "Mechanism",
     "PointwiseDesign",
+    "RateDistortionCurve",
+    "RateDistortionResult",
     "SolverError",
     "Status",
     "__version__",
@@ -57,6 +65,7 @@ __all__ = [
     "mutual_information",
     "pointwise",
     "pointwise_leakage",
+    "ratedistortion",
     "renyi_divergence",
     "sibson_mutual_information",
     "total_variation",

@@ -40,6 +40,7 @@ __all__ = [
     "RateDistortionResult",
     "binary_entropy",
     "distortion_matrix",
+    "distortion_range",
     "rate_distortion",
     "rate_distortion_bernoulli",
     "rate_distortion_curve",
@@ -144,6 +145,13 @@ def _result(pv, d, on, out, D: float, tol_n: float, base: float) -> RateDistorti
         base=base,
         status=Status.OPTIMAL if converged else Status.ITERATION_LIMIT,
     )
+
+
+def distortion_range(p: ArrayLike, distortion: ArrayLike | str) -> tuple[float, float]:
+    r"""``(D_min, D_max)``: below ``D_min = sum_x p(x) min_x̂ d(x, x̂)`` nothing is
+    achievable; from ``D_max = min_x̂ sum_x p(x) d(x, x̂)`` on, ``R(D) = 0``."""
+    _, _, _, prob = _setup(p, distortion, func="distortion_range")
+    return prob.D_min, prob.D_max
 
 
 def rate_distortion(
