@@ -10,8 +10,8 @@ certified interval ``[lower, upper]`` (see :mod:`leakage.ratedistortion._blahut`
 
 >>> import leakage as lk
 >>> r = lk.ratedistortion.rate_distortion([0.4, 0.6], "hamming", 0.2)
->>> round(r.rate, 9), r.gap <= 1e-9     # H_b(0.4) - H_b(0.2)
-(0.249022495, True)
+>>> f"{r.rate:.10f}", r.gap <= 1e-9     # H_b(0.4) - H_b(0.2) = 0.2490224996
+('0.2490224996', True)
 """
 
 from __future__ import annotations
