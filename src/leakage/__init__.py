@@ -8,7 +8,7 @@ they come from. Logarithms are base 2 (bits) unless a ``base=`` says otherwise.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import pointwise, ratedistortion
+from . import cipher, pointwise, ratedistortion
 from .errors import (
     ConvergenceWarning,
     InfeasibleError,
@@ -36,6 +36,7 @@ from .results import (
     RateDistortionCurve,
     RateDistortionResult,
     Status,
+    SuccessiveRefinementResult,
 )
 
 try:
@@ -56,9 +57,11 @@ __all__ = [
     "RateDistortionResult",
     "SolverError",
     "Status",
+    "SuccessiveRefinementResult",
     "__version__",
     "channel_capacity",
     "chi2_divergence",
+    "cipher",
     "entropy",
     "kl_divergence",
     "maximal_leakage",

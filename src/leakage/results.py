@@ -20,6 +20,7 @@ __all__ = [
     "RateDistortionCurve",
     "RateDistortionResult",
     "Status",
+    "SuccessiveRefinementResult",
     "to_jsonable",
 ]
 
@@ -241,4 +242,70 @@ class RateDistortionCurve:
     @property
     def gap(self) -> np.ndarray:
         """Certified gaps ``upper - lower``."""
+        return self.upper - self.lower
+
+
+@dataclasses.dataclass(frozen=True)
+class SuccessiveRefinementResult:
+    """Certified minimum sum rate ``R(Q, R1, D1, D2)`` of eq. (15) of paper 000 (see
+    :func:`leakage.ratedistortion.successive_refinement_rate`).
+
+    Attributes
+    ----------
+    sum_rate : float
+        ``I(X; X̂1 X̂2)`` of ``test_channel`` (= ``upper``); the true value lies in
+        ``[lower, upper]``.
+    lower, upper : float
+        Certified bounds (see the method notes of the function).
+    rate1 : float
+        ``I(X; X̂1)`` of ``test_channel`` (``<= R1``).
+    R1 : float
+        The first-layer rate cap used (``inf`` for no cap; ``R(Q, D1)`` for ``"tight"``).
+    R1_reading : str
+        ``"none"``, ``"value"`` or ``"tight"``.
+    D1, D2 : float
+        Target distortions.
+    distortion1, distortion2 : float
+        Expected distortions of ``test_channel`` (``<= D1``, ``<= D2``).
+    test_channel : ndarray, shape (n_x, n_xhat1, n_xhat2)
+        ``Q(x̂1, x̂2 | x)``; sums to one over the last two axes.
+    rate_D1 : float
+        Upper bound of ``R(Q, D1)`` (certified to the same tolerance).
+    cap_active : bool
+        Whether the cap ``I(X; X̂1) <= R1`` changes the answer (the uncapped optimum
+        violates it).
+    method : str
+        How the optimum was found.
+    converged : bool
+        Whether ``upper - lower <= tol``.
+    n_iter : int
+    base : float
+        Logarithm base of every rate.
+    status : Status
+    """
+
+    sum_rate: float
+    lower: float
+    upper: float
+    rate1: float
+    R1: float
+    R1_reading: str
+    D1: float
+    D2: float
+    distortion1: float
+    distortion2: float
+    test_channel: np.ndarray
+    rate_D1: float
+    cap_active: bool
+    method: str
+    converged: bool
+    n_iter: int
+    base: float
+    status: Status
+
+    _json_extra = ("gap",)
+
+    @property
+    def gap(self) -> float:
+        """Certified gap ``upper - lower`` (units of ``log_base``)."""
         return self.upper - self.lower

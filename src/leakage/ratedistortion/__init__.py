@@ -29,21 +29,39 @@ from .._validation import (
     check_nonnegative,
     check_positive,
 )
-from ..errors import ConvergenceWarning, InfeasibleError, InvalidParameterError
-from ..results import RateDistortionCurve, RateDistortionResult, Status
+from ..errors import ConvergenceWarning, InfeasibleError, InvalidParameterError, SolverError
+from ..results import (
+    RateDistortionCurve,
+    RateDistortionResult,
+    Status,
+    SuccessiveRefinementResult,
+)
 from ..units import from_nats, to_nats
-from ._blahut import Problem, mutual_information_nats, solve_target
+from ._blahut import Problem, mutual_information_nats, solve_rd
+from ._refinement import (
+    _Ctx,
+    best_dual_bound,
+    capped_cvxpy,
+    conditional,
+    joint_distortions,
+    joint_info,
+    uncapped,
+    unique_first_layer,
+)
 
 __all__ = [
     "DISTORTIONS",
     "RateDistortionCurve",
     "RateDistortionResult",
+    "SuccessiveRefinementResult",
     "binary_entropy",
     "distortion_matrix",
     "distortion_range",
+    "is_successively_refinable",
     "rate_distortion",
     "rate_distortion_bernoulli",
     "rate_distortion_curve",
+    "successive_refinement_rate",
 ]
 
 #: Named distortion measures on the letters ``0..m-1`` (reproduction alphabet = source's).
@@ -74,17 +92,21 @@ def distortion_matrix(name: str, n: int, m: int | None = None) -> np.ndarray:
     return ((x - xh) ** 2).astype(np.float64)
 
 
-def _setup(p: ArrayLike, distortion, *, func: str):
-    pv = as_pmf(p, func=func, name="p")
+def as_distortion_arg(distortion, n_x: int, *, func: str, name: str = "distortion"):
+    """A distortion matrix from a matrix or one of the names in :data:`DISTORTIONS`."""
     if isinstance(distortion, str):
         if distortion not in DISTORTIONS:
             raise InvalidParameterError(
-                f"{func}: the 'distortion' argument must be a matrix or one of "
+                f"{func}: the '{name}' argument must be a matrix or one of "
                 f"{', '.join(map(repr, DISTORTIONS))}; got {distortion!r} instead."
             )
-        d = distortion_matrix(distortion, pv.size)
-    else:
-        d = as_distortion(distortion, func=func, name="distortion", n_x=pv.size)
+        return distortion_matrix(distortion, n_x)
+    return as_distortion(distortion, func=func, name=name, n_x=n_x)
+
+
+def _setup(p: ArrayLike, distortion, *, func: str):
+    pv = as_pmf(p, func=func, name="p")
+    d = as_distortion_arg(distortion, pv.size, func=func)
     on = pv > 0
     return pv, d, on, Problem(pv[on], d[on])
 
@@ -108,23 +130,6 @@ def _full_channel(Q_on: np.ndarray, d: np.ndarray, on: np.ndarray) -> np.ndarray
     off = np.flatnonzero(~on)
     Q[off, np.argmin(d[off], axis=1)] = 1.0
     return Q
-
-
-def _solve(prob: Problem, D: float, tol_n: float, max_iter: int, func: str, warm=None):
-    """(upper, lower, Q, distortion, beta, q, n_iter, converged) in nats, edges exact."""
-    if D < prob.D_min - 1e-12 * max(1.0, prob.D_min):
-        raise InfeasibleError(
-            f"{func}: the 'D' argument must be >= D_min = {prob.D_min:.10g} (every letter "
-            f"reproduced at its smallest distortion); got {D!r} instead. No test channel "
-            "reaches a smaller expected distortion."
-        )
-    if D >= prob.D_max:
-        Q = np.zeros(prob.d.shape)
-        Q[:, prob.best_constant] = 1.0
-        q = Q[0].copy()
-        return 0.0, 0.0, Q, prob.D_max, 0.0, q, 0, True
-    beta0, q0 = warm if warm is not None else (None, None)
-    return solve_target(prob, max(D, prob.D_min), tol_n, max_iter, beta0, q0)
 
 
 def _result(pv, d, on, out, D: float, tol_n: float, base: float) -> RateDistortionResult:
@@ -221,7 +226,7 @@ def rate_distortion(
     D = check_nonnegative(D, func=fn, name="D")
     pv, d, on, prob = _setup(p, distortion, func=fn)
     tol_n = to_nats(tol, base)
-    out = _solve(prob, D, tol_n, max_iter, fn)
+    out = solve_rd(prob, D, tol_n, max_iter, fn)
     res = _result(pv, d, on, out, D, tol_n, base)
     if not res.converged:
         warnings.warn(
@@ -283,7 +288,7 @@ def rate_distortion_curve(
     conv = np.zeros(n, dtype=bool)
     warm = None
     for i in np.argsort(-Ds, kind="stable"):
-        out = _solve(prob, float(Ds[i]), tol_n, max_iter, fn, warm)
+        out = solve_rd(prob, float(Ds[i]), tol_n, max_iter, fn, warm)
         r = _result(pv, d, on, out, float(Ds[i]), tol_n, base)
         rate[i], lower[i], upper[i], slope[i], conv[i] = (
             r.rate,
@@ -341,6 +346,224 @@ def rate_distortion_bernoulli(q: float, D: float, *, base: float = 2) -> float:
     if D >= min(q, 1 - q):
         return 0.0
     return float(binary_entropy(q, base=base) - binary_entropy(D, base=base))
+
+
+def successive_refinement_rate(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    D1: float,
+    D2: float,
+    R1: float | str | None = None,
+    *,
+    base: float = 2,
+    tol: float = 1e-9,
+    max_iter: int = 100_000,
+) -> SuccessiveRefinementResult:
+    r"""Minimum sum rate :math:`R(Q, R_1, D_1, D_2)` of eq. (15) of paper 000, certified.
+
+    .. math::
+
+        R(Q,R_1,D_1,D_2) = \min I(X;\hat X_1\hat X_2)\ \text{s.t.}\
+        E d_1(X,\hat X_1) \le D_1,\ E d_2(X,\hat X_2) \le D_2,\ I(X;\hat X_1) \le R_1
+
+    over joint test channels :math:`Q(\hat x_1, \hat x_2 | x)` (ERRATA: ``I(X, X̂1)`` in
+    (15) means ``I(X; X̂1)``). The paper's examples never give ``R1``; it is explicit here
+    (ERRATA, convention):
+
+    * ``R1=None`` — no cap (:math:`R_1 = \infty`, what the converse of Theorem 1 uses);
+    * ``R1="tight"`` — :math:`R_1 = R(Q, D_1)`, what the codebook of Section IV-B uses;
+    * a number (in units of ``log base``) — must be :math:`\ge R(Q, D_1)`, else
+      :class:`~leakage.InfeasibleError`. A number within the certified gap of
+      :math:`R(Q, D_1)` is read as ``"tight"``.
+
+    Method (see :mod:`leakage.ratedistortion._refinement`): the uncapped problem by
+    certified Blahut–Arimoto on the product alphabet with a root-finder on the mix of
+    the two distortions; if its optimum already meets the cap, that is the answer.
+    Otherwise the cap binds: ``"tight"`` fixes an optimal :math:`D_1` test channel and
+    solves the conditional problem :math:`\min I(X;\hat X_2|\hat X_1)`; a larger cap is
+    solved as an exponential-cone program (cvxpy + Clarabel). The lower bound is a
+    weak-duality bound evaluated exactly, never the solver's own estimate.
+
+    Parameters
+    ----------
+    p : (n_x,) array-like
+        Source distribution ``Q`` of the paper.
+    d1, d2 : array-like or {"hamming", "abs", "squared"}
+        Distortion matrices ``d_i[x, x̂_i]`` (rows: source letters; any number of columns).
+    D1, D2 : float
+        Target expected distortions (each ``>= sum_x p(x) min d_i(x, .)``).
+    R1 : float, "tight" or None
+        First-layer rate cap (see above).
+    base : float, default 2
+        Logarithm base of every rate (2: bits).
+    tol : float, default 1e-9
+        Target certified gap ``upper - lower``.
+    max_iter : int
+        Cap on Blahut–Arimoto iterations per slope.
+
+    Returns
+    -------
+    SuccessiveRefinementResult
+        ``sum_rate`` (= ``upper``), ``lower``, ``rate1``, ``test_channel[x, x̂1, x̂2]``,
+        ``gap``, ``R1`` (the cap used), ``cap_active``, ...
+
+    Raises
+    ------
+    InfeasibleError
+        ``D1`` or ``D2`` below its minimum, or ``R1 < R(Q, D1)``.
+
+    Examples
+    --------
+    >>> import leakage as lk
+    >>> r = lk.ratedistortion.successive_refinement_rate([0.3, 0.7], "hamming", "hamming",
+    ...                                                   0.2, 0.1, R1="tight")
+    >>> f"{r.sum_rate:.8f}", r.gap <= 1e-9      # = H_b(0.3) - H_b(0.1): refinable
+    ('0.41229531', True)
+    """
+    fn = "successive_refinement_rate"
+    base = check_base(base, func=fn)
+    tol = _check_tol(tol, fn)
+    max_iter = int(check_positive(max_iter, func=fn, name="max_iter", integer=True))
+    pv = as_pmf(p, func=fn, name="p")
+    d1v = as_distortion_arg(d1, pv.size, func=fn, name="d1")
+    d2v = as_distortion_arg(d2, pv.size, func=fn, name="d2")
+    D1 = check_nonnegative(D1, func=fn, name="D1")
+    D2 = check_nonnegative(D2, func=fn, name="D2")
+    on = pv > 0
+    pon, d1o, d2o = pv[on], d1v[on], d2v[on]
+    for name, d, D in (("D1", d1o, D1), ("D2", d2o, D2)):
+        Dmin = float(pon @ d.min(axis=1))
+        if D < Dmin - 1e-12 * max(1.0, Dmin):
+            raise InfeasibleError(
+                f"{fn}: the '{name}' argument must be >= {Dmin:.10g} (every letter "
+                f"reproduced at its smallest distortion); got {D!r} instead."
+            )
+    tol_n = to_nats(tol, base)
+    ctx = _Ctx(pon, d1o, d2o, D1, D2, tol_n, max_iter, fn)
+    rd1 = ctx.rd(d1o, D1)
+    if R1 is None:
+        cap, reading = math.inf, "none"
+    elif isinstance(R1, str):
+        if R1 != "tight":
+            raise InvalidParameterError(
+                f"{fn}: the 'R1' argument must be a rate, None (no cap) or 'tight' "
+                f"(R1 = R(Q, D1)); got {R1!r} instead."
+            )
+        cap, reading = rd1[0], "tight"
+    else:
+        R1n = to_nats(check_nonnegative(R1, func=fn, name="R1"), base)
+        if R1n < rd1[1] - 1e-12:
+            raise InfeasibleError(
+                f"{fn}: the 'R1' argument must be >= R(Q, D1) = "
+                f"{from_nats(rd1[1], base):.10g} (no first layer at distortion D1 has a "
+                f"smaller rate); got {R1!r} instead. Raise R1 or D1."
+            )
+        cap, reading = (R1n, "value") if R1n >= rd1[0] else (rd1[0], "tight")
+
+    upper, lower, Qj, _theta = uncapped(ctx, rd1)
+    method = "uncapped: Blahut-Arimoto on the product alphabet"
+    i1 = joint_info(pon, Qj)[0]
+    cap_active = not i1 <= cap + 1e-12 * max(1.0, cap)
+    if cap_active:
+        # the tight construction: an optimal first layer and the conditional problem
+        Q1 = rd1[2]
+        _up_c, lo_c, V, beta2 = conditional(ctx, Q1)
+        Qt = Q1[:, :, None] * V
+        up_t = joint_info(pon, Qt)[1]
+        unique = unique_first_layer(ctx, rd1)
+        cands = [(up_t, Qt, "tight first layer + conditional Blahut-Arimoto")]
+        duals = None
+        if reading == "value" and cap > rd1[0] + 1e-7:
+            got = capped_cvxpy(ctx, cap, margin=1e-10)
+            if got is not None:
+                Qc = ctx.repair(got[0])
+                duals = got[1]
+                if Qc is not None and ctx.feasible(Qc, cap):
+                    cands.append((joint_info(pon, Qc)[1], Qc, "exponential-cone program"))
+        upper, Qj, method = min(cands, key=lambda c: c[0])
+        if reading == "tight" and unique:
+            # eq. (15) at R1 = R(Q, D1) is R(Q, D1) + the conditional problem at the
+            # (unique, checked) optimal first layer
+            lower = max(lower, rd1[1] + lo_c)
+            method += " (first layer unique: checked)"
+        elif upper - lower > tol_n / 2:
+            s1 = rd1[4]  # slope multiplier of R(Q, D1) (nats per unit distortion)
+            beta1_0 = float(s1) if s1 and math.isfinite(s1) else 1.0
+            starts = [(mu, (1 + mu) * beta1_0, max(beta2, 1e-6)) for mu in (1.0, 10.0, 1e2)]
+            if duals is not None:
+                starts.insert(0, duals)
+            lb, _mult = best_dual_bound(ctx, cap, Qj, starts)
+            lower = max(lower, lb)
+            if reading == "tight":
+                method += " (first layer not unique: weak-duality lower bound)"
+    upper_b = from_nats(upper, base)
+    lower_b = from_nats(max(min(lower, upper), 0.0), base)
+    e1, e2 = joint_distortions(pon, Qj, d1o, d2o)
+    full = np.zeros((pv.size, d1v.shape[1], d2v.shape[1]))
+    full[on] = Qj
+    off = np.flatnonzero(~on)
+    full[off, d1v[off].argmin(axis=1), d2v[off].argmin(axis=1)] = 1.0
+    converged = upper_b - lower_b <= tol
+    if not converged:
+        warnings.warn(
+            f"{fn}: certified gap {upper_b - lower_b:.3g} > tol={tol:g} (D1={D1:g}, "
+            f"D2={D2:g}, R1={R1!r}); the bounds are valid.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return SuccessiveRefinementResult(
+        sum_rate=float(upper_b),
+        lower=float(lower_b),
+        upper=float(upper_b),
+        rate1=float(from_nats(joint_info(pon, Qj)[0], base)),
+        R1=float(from_nats(cap, base)),
+        R1_reading=reading,
+        D1=D1,
+        D2=D2,
+        distortion1=e1,
+        distortion2=e2,
+        test_channel=full,
+        rate_D1=float(from_nats(rd1[0], base)),
+        cap_active=bool(cap_active),
+        method=method,
+        converged=bool(converged),
+        n_iter=ctx.n_iter,
+        base=base,
+        status=Status.OPTIMAL if converged else Status.ITERATION_LIMIT,
+    )
+
+
+def is_successively_refinable(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    D1: float,
+    D2: float,
+    *,
+    tol: float = 1e-8,
+) -> bool:
+    r"""Whether :math:`R(Q, R(Q, D_1), D_1, D_2) = R(Q, D_2)` at this source (Remark 5).
+
+    Both sides are computed with certified bounds; returns ``True`` when they agree to
+    ``tol`` bits, ``False`` when they differ by more, and raises
+    :class:`~leakage.SolverError` if the certified gaps are too wide to tell. (The
+    paper's definition asks this for every source distribution; this checks one.)
+    """
+    fn = "is_successively_refinable"
+    tol = check_positive(tol, func=fn, name="tol")
+    inner = min(1e-10, tol / 10)
+    sr = successive_refinement_rate(p, d1, d2, D1, D2, R1="tight", tol=inner)
+    r2 = rate_distortion(p, d2, D2, tol=inner)
+    if sr.upper - r2.lower <= tol:
+        return True
+    if sr.lower - r2.upper > tol:
+        return False
+    raise SolverError(
+        f"{fn}: the certified bounds [{sr.lower:.12g}, {sr.upper:.12g}] and "
+        f"[{r2.lower:.12g}, {r2.upper:.12g}] are too wide to decide at tol={tol:g}; "
+        "raise tol."
+    )
 
 
 # re-exported for the tests and the cipher package

@@ -28,6 +28,8 @@ import math
 import numpy as np
 from scipy.special import xlogy
 
+from ..errors import InfeasibleError
+
 _TINY = 1e-300
 
 
@@ -295,6 +297,8 @@ def solve_target(
     slope multiplier at ``D`` (``inf`` at ``D = D_min``)."""
     p, d, dd = prob.p, prob.d, prob.dd
     n_hat = d.shape[1]
+    if beta0 is not None and not (math.isfinite(beta0) and beta0 > 0):
+        beta0 = None  # a warm start from the flat part of the curve carries no slope
     q_init = np.full(n_hat, 1.0 / n_hat) if q0 is None else np.maximum(q0, 1e-12 / n_hat)
     q_init = q_init / q_init.sum()
     tol_in = tol / 8
@@ -447,3 +451,20 @@ def solve_target(
         record(t)
     q_ret = hi.q if hi is not None else q_init
     return done(slope_estimate(), q_ret, converged)
+
+
+def solve_rd(prob: Problem, D: float, tol_n: float, max_iter: int, func: str, warm=None):
+    """(upper, lower, Q, distortion, beta, q, n_iter, converged) in nats, edges exact."""
+    if D < prob.D_min - 1e-12 * max(1.0, prob.D_min):
+        raise InfeasibleError(
+            f"{func}: the 'D' argument must be >= D_min = {prob.D_min:.10g} (every letter "
+            f"reproduced at its smallest distortion); got {D!r} instead. No test channel "
+            "reaches a smaller expected distortion."
+        )
+    if D >= prob.D_max:
+        Q = np.zeros(prob.d.shape)
+        Q[:, prob.best_constant] = 1.0
+        q = Q[0].copy()
+        return 0.0, 0.0, Q, prob.D_max, 0.0, q, 0, True
+    beta0, q0 = warm if warm is not None else (None, None)
+    return solve_target(prob, max(D, prob.D_min), tol_n, max_iter, beta0, q0)

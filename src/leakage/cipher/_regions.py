@@ -1,0 +1,653 @@
+r"""Asymptotic leakage regions of the successive-refinement Shannon cipher (paper 000,
+Section III): :math:`\Lambda_1, \Lambda_2, \Lambda_2^{out}` (eqs. (16)–(18)) under the JEP
+criterion, :math:`\Omega_1, \Omega_2, \Omega_2^{out}` (eqs. (32)–(34)) under expected
+distortion, the key-rate conditions of Corollaries 2 and 4 and the floor
+:math:`\alpha^*` of Remark 2. Every number is computed in nats here and converted once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._validation import as_pmf, check_base, check_nonnegative, check_positive
+from ..errors import InfeasibleError, InvalidParameterError
+from ..ratedistortion import as_distortion_arg
+from ..ratedistortion._refinement import _Ctx, conditional, joint_info, uncapped
+from ..units import from_nats, to_nats
+from ._bounds import gibbs_upper, slope_lower
+from ._search import SearchResult, ball_extremum, kl
+
+__all__ = [
+    "KeyRateLimits",
+    "LeakageRegion",
+    "alpha_star",
+    "key_rate_limits",
+    "leakage_region",
+    "leakage_region_curve",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class LeakageRegion:
+    r"""The corner point of the inner region :math:`\{L_1 \ge L1, L_2 \ge L2_{inner}\}`
+    and of the outer region :math:`\{L_1 \ge L1, L_2 \ge L2_{outer}\}`.
+
+    Attributes
+    ----------
+    L1, L2_inner, L2_outer : float
+        :math:`\Lambda_1, \Lambda_2, \Lambda_2^{out}` (eqs. (16)–(18)) when ``alpha`` is
+        given, :math:`\Omega_1, \Omega_2, \Omega_2^{out}` (eqs. (32)–(34)) when it is
+        ``None``; each is the value at a point of the KL ball (attained, achievable).
+    L1_bound, L2_inner_bound, L2_outer_bound : float
+        Certified upper bounds of the maxima over the ball (``nan`` where no certificate
+        is available: a capped reading of ``R1``). The true values lie in
+        ``[value, bound]``.
+    tight : bool
+        Whether inner and outer regions coincide (``L2_inner == L2_outer`` to ``tol``).
+    criterion : str
+        ``"jep"`` (Theorem 1) or ``"expected"`` (Theorem 3).
+    alpha : float or None
+        The JEP exponent (units of ``log base``).
+    argmax_L1, argmax_L2_inner, argmax_L2_outer : ndarray
+        A maximizing source type ``Q`` of each term (``p`` itself for ``"expected"``).
+    max_rate1, max_sum_rate : float
+        :math:`\max_Q R(Q, D_1)` and :math:`\max_Q R(Q, R_1, D_1, D_2)` over the ball.
+    rates_sufficient : bool
+        Whether the message rates meet Theorem 1's (21)–(22) (Theorem 3's (37)–(38)).
+    R1_reading : str
+        ``"none"`` (no cap), ``"value"`` or ``"tight"`` (``R1 = R(Q, D1)`` at each Q).
+    certified : bool
+        Whether every bound is within ``tol`` of its value.
+    n_evals : int
+        Source types evaluated.
+    base : float
+    """
+
+    L1: float
+    L2_inner: float
+    L2_outer: float
+    L1_bound: float
+    L2_inner_bound: float
+    L2_outer_bound: float
+    tight: bool
+    criterion: str
+    alpha: float | None
+    argmax_L1: np.ndarray
+    argmax_L2_inner: np.ndarray
+    argmax_L2_outer: np.ndarray
+    max_rate1: float
+    max_sum_rate: float
+    rates_sufficient: bool
+    R1_reading: str
+    certified: bool
+    n_evals: int
+    base: float
+
+    _json_extra = ("missed",)
+
+    @property
+    def missed(self) -> float:
+        """Largest certified ``bound - value`` over the three terms (``nan``: uncertified)."""
+        return max(
+            self.L1_bound - self.L1,
+            self.L2_inner_bound - self.L2_inner,
+            self.L2_outer_bound - self.L2_outer,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyRateLimits:
+    r"""Largest key rates with inner = outer region (Corollary 2 (26)–(27); Corollary 4
+    (41)–(42) for ``alpha=None``): :math:`r_1 \le \min_Q R(Q,D_1)`,
+    :math:`r_2 \le \min_Q [R(Q,R_1,D_1,D_2) - R(Q,D_1)]` over the KL ball. Unpacks as
+    ``r1_max, r2_max = key_rate_limits(...)``. ``*_bound`` are certified lower bounds of
+    the minima (``nan`` where uncertified)."""
+
+    r1_max: float
+    r2_max: float
+    r1_bound: float
+    r2_bound: float
+    argmin_r1: np.ndarray
+    argmin_r2: np.ndarray
+    alpha: float | None
+    R1_reading: str
+    base: float
+
+    def __iter__(self):
+        return iter((self.r1_max, self.r2_max))
+
+
+@dataclasses.dataclass(frozen=True)
+class _State:
+    """The two terms at one source type and the dual points that certify cell bounds."""
+
+    A: float  # R(Q, D1), nats
+    S: float  # R(Q, R1, D1, D2), nats
+    bA: float  # slope multiplier of R(Q, D1)
+    qA: np.ndarray  # its output distribution on X̂1
+    b12: np.ndarray  # multipliers (beta1, beta2) of the uncapped sum rate
+    qS: np.ndarray  # its output distribution on X̂1 x X̂2 (flattened)
+
+
+class _Terms:
+    """``A(Q) = R(Q, D1)`` and ``S(Q) = R(Q, R1, D1, D2)`` in nats, cached per type, with
+    certified bounds over cells of types (:mod:`leakage.cipher._bounds`)."""
+
+    def __init__(self, d1, d2, D1, D2, R1, tol_n, func):
+        self.d1, self.d2, self.D1, self.D2 = d1, d2, D1, D2
+        self.R1, self.tol, self.func = R1, tol_n, func
+        self.cache: dict[bytes, _State] = {}
+        self.warm: dict[str, tuple] = {}  # warm starts carried from one type to the next
+        n1, n2 = d1.shape[1], d2.shape[1]
+        self.dA = d1[None]  # (1, nx, n1)
+        self.dS = np.stack([np.repeat(d1, n2, axis=1), np.tile(d2, (1, n1))])
+        self.DA = np.array([D1])
+        self.DS = np.array([D1, D2])
+        # the capped sum rate has no certified cell bound (ERRATA: infinite slope in R1)
+        self.S_certified = R1 is None
+
+    def state(self, Q: np.ndarray) -> _State:
+        key = np.round(Q, 15).tobytes()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        on = Q > 1e-300
+        p = Q[on] / Q[on].sum()
+        d1, d2 = self.d1[on], self.d2[on]
+        ctx = _Ctx(p, d1, d2, self.D1, self.D2, self.tol, 100_000, self.func)
+        if on.all():
+            ctx.warm = self.warm
+        rd1 = ctx.rd(d1, self.D1, tag="d1")
+        A = rd1[0]
+        S, _lo, Qj, (b1, b2, q12) = uncapped(ctx, rd1)
+        if self.R1 is not None:
+            cap = rd1[0] if self.R1 == "tight" else self.R1
+            if cap < rd1[1] - 1e-12:
+                raise InfeasibleError(
+                    f"{self.func}: R1 = {self.R1!r} nats is below R(Q, D1) = {rd1[1]:.10g} "
+                    f"nats at the source type Q = {np.array2string(Q, precision=6)} of the "
+                    "KL ball (ERRATA: Theorem 1 needs (21)); raise R1, or use R1='tight'."
+                )
+            if joint_info(p, Qj)[0] > max(cap, rd1[0]) + 1e-12:
+                _up, _lo_c, V, _b = conditional(ctx, rd1[2])
+                S = joint_info(p, rd1[2][:, :, None] * V)[1]
+                if self.R1 != "tight" and cap > rd1[0] + 1e-7:
+                    from ..ratedistortion import successive_refinement_rate
+
+                    S = min(
+                        S,
+                        successive_refinement_rate(
+                            p, d1, d2, self.D1, self.D2, cap, base=math.e, tol=1e-7
+                        ).upper,
+                    )
+        st = _State(A, S, float(rd1[4]), rd1[5], np.array([b1, b2], dtype=float), q12)
+        self.cache[key] = st
+        return st
+
+    def __call__(self, Q: np.ndarray) -> tuple[float, float]:
+        st = self.state(Q)
+        return st.A, st.S
+
+    # certified bounds over a cell with vertices V, from the dual point at Qe
+    def upper_A(self, V, Qe) -> float:
+        st = self.state(Qe)
+        return max(gibbs_upper(v, st.qA, self.dA, self.DA, np.array([st.bA])) for v in V)
+
+    def lower_A(self, V, Qe) -> float:
+        st = self.state(Qe)
+        return min(slope_lower(v, self.d1, self.D1, st.bA, st.qA) for v in V)
+
+    def upper_S(self, V, Qe) -> float:
+        st = self.state(Qe)
+        return max(gibbs_upper(v, st.qS, self.dS, self.DS, st.b12) for v in V)
+
+    def upper_SmA(self, V, Qe) -> float:
+        """Upper bound of S - A: convex majorant minus concave minorant (convex, so its
+        maximum over the cell is at a vertex)."""
+        st = self.state(Qe)
+        return max(
+            gibbs_upper(v, st.qS, self.dS, self.DS, st.b12)
+            - slope_lower(v, self.d1, self.D1, st.bA, st.qA)
+            for v in V
+        )
+
+    def lower_SmA(self, V, Qe) -> float:
+        """Lower bound of S - A: concave minorant minus convex majorant, per vertex."""
+        st = self.state(Qe)
+        b1, b2 = st.b12
+        dc = b1 * self.dS[0] + b2 * self.dS[1]
+        Dc = b1 * self.D1 + b2 * self.D2
+        return min(
+            slope_lower(v, dc, Dc, 1.0, st.qS)
+            - gibbs_upper(v, st.qA, self.dA, self.DA, np.array([st.bA]))
+            for v in V
+        )
+
+    def lower_S(self, V, Qe) -> float:
+        st = self.state(Qe)
+        b1, b2 = st.b12
+        dc = b1 * self.dS[0] + b2 * self.dS[1]
+        return min(slope_lower(v, dc, b1 * self.D1 + b2 * self.D2, 1.0, st.qS) for v in V)
+
+
+def _setup(p, d1, d2, D1, D2, R1, base, alpha, func):
+    base = check_base(base, func=func)
+    pv = as_pmf(p, func=func, name="p")
+    if np.any(pv <= 0):
+        raise InvalidParameterError(
+            f"{func}: the 'p' argument must have full support (paper 000, Section II-A: "
+            f"'P fully supported'); got {np.array2string(pv)} instead. Drop the letters of "
+            "probability 0."
+        )
+    d1v = as_distortion_arg(d1, pv.size, func=func, name="d1")
+    d2v = as_distortion_arg(d2, pv.size, func=func, name="d2")
+    for name, d in (("d1", d1v), ("d2", d2v)):
+        bad = np.flatnonzero(d.min(axis=1) > 0)
+        if bad.size:
+            raise InvalidParameterError(
+                f"{func}: every row of '{name}' must contain a 0 (paper 000, Section II-B: "
+                f"each x has a reproduction at distortion 0); row {int(bad[0])} has minimum "
+                f"{d[bad[0]].min()!r}. Subtract each row's minimum (it shifts D by "
+                "sum_x p(x) min d(x, .))."
+            )
+    D1 = check_positive(D1, func=func, name="D1")
+    D2 = check_positive(D2, func=func, name="D2")
+    if R1 is None:
+        R1n, reading = None, "none"
+    elif isinstance(R1, str):
+        if R1 != "tight":
+            raise InvalidParameterError(
+                f"{func}: the 'R1' argument must be a rate, None (no cap) or 'tight'; got "
+                f"{R1!r} instead."
+            )
+        R1n, reading = "tight", "tight"
+    else:
+        R1n, reading = to_nats(check_nonnegative(R1, func=func, name="R1"), base), "value"
+    alpha_n = None
+    if alpha is not None:
+        alpha_n = to_nats(check_positive(alpha, func=func, name="alpha"), base)
+    return base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n
+
+
+def _extremum(
+    f: Callable[[np.ndarray], float],
+    P,
+    alpha_n,
+    L,
+    sense,
+    tol_n,
+    max_evals,
+    inner=None,
+    cell_bound=None,
+    stop_at=-math.inf,
+) -> SearchResult:
+    if alpha_n is None:
+        v = f(P)
+        return SearchResult(v, P.copy(), v, 1, True)
+    return ball_extremum(
+        f,
+        P,
+        alpha_n,
+        lipschitz=L,
+        sense=sense,
+        tol=tol_n,
+        max_evals=max_evals,
+        inner=inner,
+        cell_bound=cell_bound,
+        stop_at=stop_at,
+    )
+
+
+def leakage_region(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    *,
+    D1: float,
+    D2: float,
+    R1: float | str | None,
+    R2: float | None = None,
+    r1: float,
+    r2: float,
+    alpha: float | None = None,
+    base: float = 2,
+    tol: float = 1e-6,
+    max_evals: int = 3000,
+) -> LeakageRegion:
+    r"""Normalized maximal-leakage region of the successive-refinement cipher.
+
+    With ``alpha`` (JEP exponent, Theorem 1), over the KL ball
+    :math:`B_\alpha = \{Q : D(Q\|P) \le \alpha\}`:
+
+    .. math::
+
+        \Lambda_1 &= \max_{B_\alpha} \{R(Q,D_1) - r_1\}^+ \quad (16)\\
+        \Lambda_2 &= \max_{B_\alpha} \{R(Q,D_1) - r_1\}^+
+                     + \{R(Q,R_1,D_1,D_2) - R(Q,D_1) - r_2\}^+ \quad (17)\\
+        \Lambda_2^{out} &= \max_{B_\alpha} \{R(Q,R_1,D_1,D_2) - r_1 - r_2\}^+ \quad (18)
+
+    the inner region (19) is :math:`L_1 \ge \Lambda_1, L_2 \ge \Lambda_2`, the outer (20)
+    :math:`L_1 \ge \Lambda_1, L_2 \ge \Lambda_2^{out}`. With ``alpha=None`` (expected
+    distortion, Theorem 3) the same terms at ``Q = p``: :math:`\Omega_1, \Omega_2,
+    \Omega_2^{out}` (eqs. (32)–(34)).
+
+    :math:`R(Q, D)` is not concave in ``Q`` in general, so the maxima are global: a
+    Lipschitz branch and bound over the ball (:mod:`leakage.cipher._search`) with the
+    constants :math:`\tfrac12 \max d_1 \ln|X|/D_1` for :math:`R(Q,D_1)` and
+    :math:`\tfrac12\ln|X|\max(\max d_1/D_1, \max d_2/D_2)` for the uncapped sum rate
+    (from the dual :math:`R = \max_\beta [\min_q -\sum_x Q(x)\log(K_\beta q)(x) - \beta D]`,
+    whose supergradients in ``Q`` lie in :math:`[0, \beta\max d]`, and
+    :math:`\beta \le \ln|X|/D`). The bounds are returned beside the values.
+
+    Parameters
+    ----------
+    p : array-like
+        Source distribution ``P`` (full support).
+    d1, d2 : array-like or {"hamming", "abs", "squared"}
+        Distortion matrices; every row must contain a 0 (paper 000, Section II-B).
+    D1, D2 : float
+        Distortion levels (> 0).
+    R1 : float, "tight" or None
+        Rate of the first message: caps :math:`I(X;\hat X_1)` in
+        :math:`R(Q,R_1,D_1,D_2)` (eq. (15)). ``None``: no cap; ``"tight"``:
+        :math:`R_1 = R(Q, D_1)` at each ``Q`` (ERRATA, convention). A number must be
+        ``>= R(Q, D1)`` on the whole ball (else :class:`~leakage.InfeasibleError` naming
+        the ``Q``). Capped readings have no certified bound (``*_bound = nan``).
+    R2 : float or None
+        Rate of the second message (only checked against (22)); ``None``: unlimited.
+    r1, r2 : float
+        Key rates (units of ``log base``).
+    alpha : float or None
+        JEP exponent (units of ``log base``; ERRATA: bits by default); ``None`` for the
+        expected-distortion criterion.
+    base : float, default 2
+    tol : float, default 1e-6
+        Certification target for ``bound - value`` (units of ``log base``).
+    max_evals : int, default 3000
+        Budget of source types per search.
+
+    Returns
+    -------
+    LeakageRegion
+
+    Examples
+    --------
+    >>> import leakage as lk
+    >>> reg = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", D1=0.2, D2=0.1,
+    ...                                R1=None, r1=0.06, r2=0.1, alpha=0.2)
+    >>> round(reg.L1, 6), round(reg.L2_outer, 6), reg.tight   # q = 0.5 is in the ball
+    (0.218072, 0.371004, True)
+    """
+    fn = "leakage_region"
+    base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n = _setup(
+        p, d1, d2, D1, D2, R1, base, alpha, fn
+    )
+    r1n = to_nats(check_nonnegative(r1, func=fn, name="r1"), base)
+    r2n = to_nats(check_nonnegative(r2, func=fn, name="r2"), base)
+    tol_n = to_nats(check_positive(tol, func=fn, name="tol"), base)
+    max_evals = int(check_positive(max_evals, func=fn, name="max_evals", integer=True))
+    R2n = None if R2 is None else to_nats(check_nonnegative(R2, func=fn, name="R2"), base)
+    terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
+    searches = _region_searches(terms, pv, alpha_n, r1n, r2n, tol_n, max_evals)
+    return _package(searches, terms, alpha, r1n, r2n, R1n, R2n, reading, tol_n, base)
+
+
+def leakage_region_curve(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    *,
+    D1: float,
+    D2: float,
+    R1: float | str | None,
+    R2: float | None = None,
+    r1: float,
+    r2: float,
+    alphas: ArrayLike,
+    base: float = 2,
+    tol: float = 1e-6,
+    max_evals: int = 3000,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[LeakageRegion]:
+    """:func:`leakage_region` at many JEP exponents (any order), as a list in the order
+    of ``alphas``. The KL balls are nested, so each search starts from the previous
+    (smaller) ball's certified result and only searches the new shell; every entry is
+    certified exactly as a single call. ``progress(i, n)`` is called after each point."""
+    fn = "leakage_region_curve"
+    base, pv, d1v, d2v, D1, D2, R1n, reading, _ = _setup(p, d1, d2, D1, D2, R1, base, None, fn)
+    al = np.asarray(alphas, dtype=np.float64)
+    if al.ndim != 1 or al.size == 0 or not np.all(np.isfinite(al)) or al.min() <= 0:
+        raise InvalidParameterError(
+            f"{fn}: the 'alphas' argument must be a non-empty 1-D array of exponents > 0; "
+            f"got {np.array2string(al, threshold=8)} instead."
+        )
+    r1n = to_nats(check_nonnegative(r1, func=fn, name="r1"), base)
+    r2n = to_nats(check_nonnegative(r2, func=fn, name="r2"), base)
+    tol_n = to_nats(check_positive(tol, func=fn, name="tol"), base)
+    max_evals = int(check_positive(max_evals, func=fn, name="max_evals", integer=True))
+    R2n = None if R2 is None else to_nats(check_nonnegative(R2, func=fn, name="R2"), base)
+    terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
+    out: list[LeakageRegion | None] = [None] * al.size
+    # the searches over the whole simplex: a ball that holds their maximizer has their
+    # value, and every ball's maximum is at most their bound
+    whole = _region_searches(terms, pv, float(np.log(1.0 / pv.min())), r1n, r2n, tol_n, max_evals)
+    prev = None
+    for n_done, i in enumerate(np.argsort(al, kind="stable"), start=1):
+        a_n = to_nats(float(al[i]), base)
+        searches = _region_searches(terms, pv, a_n, r1n, r2n, tol_n, max_evals, prev, whole)
+        out[i] = _package(searches, terms, float(al[i]), r1n, r2n, R1n, R2n, reading, tol_n, base)
+        prev = (a_n, searches)
+        if progress is not None:
+            progress(n_done, al.size)
+    return out  # type: ignore[return-value]
+
+
+def _region_searches(terms, pv, alpha_n, r1n, r2n, tol_n, max_evals, prev=None, whole=None):
+    """The three searches over one ball: max A, max S and max (S - A), from which
+    (16)–(18) follow (``{x}^+ + {y}^+ = max(x + y, x, y, 0)``).
+
+    ``prev``: ``(alpha, searches)`` of a smaller ball; ``whole``: the searches over the
+    whole simplex (a ball holding their maximizer takes their result)."""
+    cS = terms.S_certified
+    fs = (
+        (lambda Q: terms(Q)[0], terms.upper_A),
+        (lambda Q: terms(Q)[1], terms.upper_S if cS else None),
+        (lambda Q: terms(Q)[1] - terms(Q)[0], terms.upper_SmA if cS else None),
+    )
+    res = []
+    for j, (f, cb) in enumerate(fs):
+        stop = -math.inf
+        if j == 2:  # max (S - A) only matters if it beats the other branches of (17)
+            stop = max(res[1].value - r1n - r2n, res[0].value - r1n, 0.0) + r2n
+        if whole is not None and kl(whole[j].argopt, pv) <= alpha_n:
+            res.append(whole[j])
+            continue
+        inner = None if prev is None else (prev[0], prev[1][j])
+        r = _extremum(f, pv, alpha_n, math.nan, "max", tol_n, max_evals, inner, cb, stop)
+        if whole is not None and math.isfinite(whole[j].bound) and whole[j].bound < r.bound:
+            r = dataclasses.replace(
+                r, bound=whole[j].bound, certified=whole[j].bound - r.value <= tol_n
+            )
+        res.append(r)
+    return tuple(res)
+
+
+def _package(searches, terms, alpha, r1n, r2n, R1n, R2n, reading, tol_n, base) -> LeakageRegion:
+    sA, sS, sC = searches
+
+    def plus(x: float) -> float:
+        return max(x, 0.0) if not math.isnan(x) else math.nan
+
+    L1, L1b = plus(sA.value - r1n), plus(sA.bound - r1n)
+    L2o, L2ob = plus(sS.value - r1n - r2n), plus(sS.bound - r1n - r2n)
+    # (17): the best of the four branches of {A - r1}^+ + {S - A - r2}^+
+    branches = [
+        (sS.value - r1n - r2n, sS.bound - r1n - r2n, sS.argopt),
+        (sA.value - r1n, sA.bound - r1n, sA.argopt),
+        (sC.value - r2n, sC.bound - r2n, sC.argopt),
+    ]
+    L2 = plus(max(v for v, _, _ in branches))
+    L2b = (
+        plus(max(b for _, b, _ in branches))
+        if all(math.isfinite(b) for _, b, _ in branches)
+        else math.nan
+    )
+    arg2 = max(branches, key=lambda t: t[0])[2]
+    slack = max(L2b - L2, L2ob - L2o) if math.isfinite(L2b) and math.isfinite(L2ob) else 0.0
+    tight = abs(L2 - L2o) <= max(tol_n, slack + tol_n)
+    R1_rate = math.inf if R1n in (None, "tight") else float(R1n)
+    R2_rate = math.inf if R2n is None else float(R2n)
+    upA = sA.bound if math.isfinite(sA.bound) else sA.value
+    upS = sS.bound if math.isfinite(sS.bound) else sS.value
+    sufficient = (R1n in (None, "tight") or R1_rate > upA) and R1_rate + R2_rate > upS
+
+    def b(x: float) -> float:
+        return float(from_nats(x, base)) if math.isfinite(x) else math.nan
+
+    return LeakageRegion(
+        L1=b(L1),
+        L2_inner=b(L2),
+        L2_outer=b(L2o),
+        L1_bound=b(L1b),
+        L2_inner_bound=b(L2b),
+        L2_outer_bound=b(L2ob),
+        tight=bool(tight),
+        criterion="expected" if alpha is None else "jep",
+        alpha=None if alpha is None else float(alpha),
+        argmax_L1=sA.argopt,
+        argmax_L2_inner=arg2,
+        argmax_L2_outer=sS.argopt,
+        max_rate1=b(sA.value),
+        max_sum_rate=b(sS.value),
+        rates_sufficient=bool(sufficient),
+        R1_reading=reading,
+        certified=bool(
+            all(
+                math.isfinite(bd) and bd - v <= tol_n * (1 + 1e-9)
+                for v, bd in ((L1, L1b), (L2, L2b), (L2o, L2ob))
+            )
+        ),
+        n_evals=len(terms.cache),
+        base=base,
+    )
+
+
+def key_rate_limits(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    *,
+    D1: float,
+    D2: float,
+    R1: float | str | None,
+    alpha: float | None = None,
+    base: float = 2,
+    tol: float = 1e-6,
+    max_evals: int = 3000,
+) -> KeyRateLimits:
+    r"""Largest key rates for which inner and outer regions coincide.
+
+    Corollary 2 (JEP, eqs. (26)–(27)): :math:`r_1 \le \min_{B_\alpha} R(Q, D_1)` and
+    :math:`r_2 \le \min_{B_\alpha} [R(Q,R_1,D_1,D_2) - R(Q,D_1)]`; Corollary 4 (expected
+    distortion, ``alpha=None``, eqs. (41)–(42)): the same at ``Q = p``. Arguments as in
+    :func:`leakage_region`.
+
+    Examples
+    --------
+    >>> import leakage as lk       # Remark 4: r1 <= 0.162, r2 <= 0.112
+    >>> r1, r2 = lk.cipher.key_rate_limits([0.4, 0.6], "hamming", "hamming", D1=0.2,
+    ...                                    D2=0.15, R1=None, alpha=0.03)
+    >>> round(r1, 3), round(r2, 3)
+    (0.162, 0.112)
+    """
+    fn = "key_rate_limits"
+    base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n = _setup(
+        p, d1, d2, D1, D2, R1, base, alpha, fn
+    )
+    tol_n = to_nats(check_positive(tol, func=fn, name="tol"), base)
+    terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
+    cS = terms.S_certified
+    s1 = _extremum(
+        lambda Q: terms(Q)[0],
+        pv,
+        alpha_n,
+        math.nan,
+        "min",
+        tol_n,
+        max_evals,
+        cell_bound=lambda V, Qe: -terms.lower_A(V, Qe),
+    )
+    s2 = _extremum(
+        lambda Q: terms(Q)[1] - terms(Q)[0],
+        pv,
+        alpha_n,
+        math.nan,
+        "min",
+        tol_n,
+        max_evals,
+        cell_bound=(lambda V, Qe: -terms.lower_SmA(V, Qe)) if cS else None,
+    )
+
+    def b(x: float) -> float:
+        return float(from_nats(x, base)) if math.isfinite(x) else math.nan
+
+    return KeyRateLimits(
+        r1_max=b(s1.value),
+        r2_max=b(s2.value),
+        r1_bound=b(s1.bound),
+        r2_bound=b(s2.bound),
+        argmin_r1=s1.argopt,
+        argmin_r2=s2.argopt,
+        alpha=None if alpha is None else float(alpha),
+        R1_reading=reading,
+        base=base,
+    )
+
+
+def alpha_star(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    *,
+    D1: float,
+    D2: float,
+    R1: float | str | None,
+    r1: float,
+    r2: float,
+    which: int = 1,
+    base: float = 2,
+    tol: float = 1e-9,
+    max_evals: int = 3000,
+) -> float:
+    r"""The floor :math:`\alpha_i^*` of Remark 2: the smallest :math:`\alpha` from which
+    :math:`\Lambda_i(\alpha)` (``which=1``: eq. (16); ``which=2``: eq. (17)) stops growing.
+
+    :math:`\Lambda_i(\alpha)` is non-decreasing and reaches its supremum
+    :math:`\max_Q f_i(Q)` over the whole simplex once the ball contains a maximizer, so
+    :math:`\alpha_i^* = D(Q^*\|P)` for the global maximizer :math:`Q^*` of the term
+    (found by the same certified search over the simplex, then polished); ``0`` when the
+    term is 0 everywhere. Units of ``log base``. For Bernoulli/Hamming this is
+    :math:`D_b(0.5\|p)` (Remark 6).
+    """
+    fn = "alpha_star"
+    base, pv, d1v, d2v, D1, D2, R1n, reading, _ = _setup(p, d1, d2, D1, D2, R1, base, None, fn)
+    if which not in (1, 2):
+        raise InvalidParameterError(f"{fn}: the 'which' argument must be 1 or 2; got {which!r}.")
+    r1n = to_nats(check_nonnegative(r1, func=fn, name="r1"), base)
+    r2n = to_nats(check_nonnegative(r2, func=fn, name="r2"), base)
+    tol_n = to_nats(tol, base)
+    terms = _Terms(d1v, d2v, D1, D2, R1n, 1e-11, fn)
+    whole = float(np.log(1.0 / pv.min()))  # the ball of this radius is the simplex
+
+    searches = _region_searches(terms, pv, whole, r1n, r2n, tol_n, max_evals)
+    region = _package(searches, terms, 1.0, r1n, r2n, R1n, None, reading, tol_n, base)
+    value = region.L1 if which == 1 else region.L2_inner
+    if value <= 0:
+        return 0.0
+    arg = region.argmax_L1 if which == 1 else region.argmax_L2_inner
+    return float(from_nats(kl(arg, pv), base))

@@ -1,0 +1,226 @@
+r"""Global extrema over the KL ball :math:`\{Q : D(Q\|P) \le \alpha\}` with a certificate.
+
+Lipschitz branch and bound over simplicial cells: a cell (an interval for binary
+sources, a triangle for ternary, a simplex in general; split by longest-edge bisection)
+is evaluated at one feasible point :math:`Q_e` (its centroid, or the centroid's radial
+projection onto the ball when the centroid lies outside), and every point of the cell
+satisfies :math:`f(Q) \le f(Q_e) + L \max_v \|v - Q_e\|_1` (the ℓ1 distance to a point of
+a convex cell is largest at a vertex). Cells that cannot beat the best value found by more
+than the tolerance are pruned; cells that miss the ball (the tangent plane of the convex
+:math:`D(\cdot\|P)` at the centroid stays above :math:`\alpha` on the cell) are dropped.
+Local polishing (bounded Brent for binary sources, SLSQP otherwise) from the best points
+raises the best value early. The result states the certified bound: no point of the ball
+has a value above ``upper`` (for a maximum). With ``L = nan`` (no Lipschitz constant is
+known) the search is a plain adaptive grid and the bound is ``nan``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import math
+from collections.abc import Callable
+
+import numpy as np
+from scipy.optimize import brentq, minimize, minimize_scalar
+from scipy.special import rel_entr
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResult:
+    value: float  # best value found (attained at argopt, a point of the ball)
+    argopt: np.ndarray
+    bound: float  # certified: every point of the ball has f <= bound (max) / >= bound (min)
+    n_evals: int
+    certified: bool
+
+
+def kl(Q: np.ndarray, P: np.ndarray) -> float:
+    return float(rel_entr(Q, P).sum())
+
+
+def ball_interval(P: np.ndarray, alpha: float) -> tuple[float, float]:
+    """For a binary ``P = (p, 1-p)``: the interval of ``q`` with ``D_b(q||p) <= alpha``."""
+    p = float(P[0])
+
+    def g(q: float) -> float:
+        return kl(np.array([q, 1.0 - q]), P) - alpha
+
+    lo = 0.0 if g(0.0) <= 0 else brentq(g, 0.0, p, xtol=1e-15, rtol=8.9e-16)
+    hi = 1.0 if g(1.0) <= 0 else brentq(g, p, 1.0, xtol=1e-15, rtol=8.9e-16)
+    return lo, hi
+
+
+def _project(Qc: np.ndarray, P: np.ndarray, alpha: float) -> np.ndarray:
+    """The point of the segment [P, Qc] on the ball's boundary (Qc outside the ball)."""
+    t = brentq(lambda t: kl(P + t * (Qc - P), P) - alpha, 0.0, 1.0, xtol=1e-15)
+    Q = P + t * (Qc - P)
+    return np.maximum(Q, 0.0) / np.maximum(Q, 0.0).sum()
+
+
+def _misses_ball(V: np.ndarray, P: np.ndarray, alpha: float) -> bool:
+    """True when the cell with vertices ``V`` (rows) certainly has no point in the ball."""
+    Qc = V.mean(axis=0)
+    if np.any(Qc <= 0):
+        return False
+    grad = np.log(Qc / P) + 1.0
+    d0 = kl(Qc, P)
+    return bool(d0 + float(((V - Qc) @ grad).min()) > alpha)
+
+
+def ball_extremum(
+    f: Callable[[np.ndarray], float],
+    P: np.ndarray,
+    alpha: float,
+    *,
+    lipschitz: float,
+    sense: str = "max",
+    tol: float = 1e-7,
+    max_evals: int = 3000,
+    inner: tuple[float, SearchResult] | None = None,
+    cell_bound: Callable[[np.ndarray, np.ndarray], float] | None = None,
+    stop_at: float = -math.inf,
+) -> SearchResult:
+    """Global max (or min) of ``f`` over ``{Q : D(Q||P) <= alpha}`` (nats for ``alpha``).
+
+    ``lipschitz``: a constant with ``|f(Q) - f(Q')| <= L ||Q - Q'||_1`` on the simplex
+    (``nan``: unknown, no certificate). ``tol``: stop when the certified bound is within
+    ``tol`` of the best value. ``max_evals``: budget of evaluations of ``f``.
+    ``inner``: ``(alpha_in, result)`` of the same search on a smaller ball
+    (``alpha_in <= alpha``, same ``sense``): cells inside that ball are covered by its
+    bound, so a sweep over increasing ``alpha`` only searches the new shells.
+    ``cell_bound(V, Qe)``: a certified upper bound of ``f`` (of ``-f`` for a minimum)
+    over the cell with vertices ``V`` given its evaluated point ``Qe``; combined with the
+    Lipschitz bound (the smaller is used). ``stop_at``: also stop once the certified
+    bound is at most this (the caller only needs to know the extremum is below it).
+    """
+    sign = 1.0 if sense == "max" else -1.0
+    k = P.size
+    cache: dict[bytes, float] = {}
+
+    def g(Q: np.ndarray) -> float:
+        key = np.round(Q, 15).tobytes()
+        if key not in cache:
+            cache[key] = sign * float(f(Q))
+        return cache[key]
+
+    stop_g = sign * stop_at if math.isfinite(stop_at) else -math.inf
+    L = float(lipschitz)
+    certified = math.isfinite(L) or cell_bound is not None
+    Lw = L if math.isfinite(L) else math.inf
+    if k == 2:
+        lo, hi = ball_interval(P, alpha)
+        V0 = np.array([[lo, 1.0 - lo], [hi, 1.0 - hi]])
+        cells = [V0]
+    else:
+        cells = [np.eye(k)]
+    best = -math.inf
+    best_Q = P.copy()
+    inner_bound = -math.inf
+    if inner is not None:
+        _alpha_in, res_in = inner
+        best, best_Q = sign * res_in.value, res_in.argopt.copy()
+        inner_bound = sign * res_in.bound if math.isfinite(res_in.bound) else math.nan
+    heap: list = []
+    counter = 0
+
+    def consider(V: np.ndarray) -> None:
+        nonlocal best, best_Q, counter
+        if k > 2 and _misses_ball(V, P, alpha):
+            return
+        if inner is not None and all(kl(v, P) <= inner[0] for v in V):
+            return  # inside the smaller ball: covered by its bound
+        Qc = V.mean(axis=0)
+        Qe = Qc if kl(Qc, P) <= alpha else _project(Qc, P, alpha)
+        val = g(Qe)
+        if val > best:
+            best, best_Q = val, Qe
+        radius = float(np.abs(V - Qe).sum(axis=1).max())
+        if certified:
+            ub = val + Lw * radius if radius > 0 else val
+            if cell_bound is not None and ub > val:
+                ub = min(ub, max(val, float(cell_bound(V, Qe))))
+        else:
+            ub = val + radius  # no certificate: refine the largest cells first
+        counter += 1
+        heapq.heappush(heap, (-ub, counter, V, radius))
+
+    def polish(Q0: np.ndarray) -> None:
+        nonlocal best, best_Q
+        if k == 2:
+            lo, hi = V0[0, 0], V0[1, 0]
+            if hi - lo <= 0:
+                return
+            w = max((hi - lo) / 64, 1e-9)
+            a, b = max(lo, Q0[0] - w), min(hi, Q0[0] + w)
+            res = minimize_scalar(
+                lambda q: -g(np.array([q, 1.0 - q])),
+                bounds=(a, b),
+                method="bounded",
+                options={"xatol": 1e-12},
+            )
+            Q = np.array([res.x, 1.0 - res.x])
+        else:
+            cons = [{"type": "ineq", "fun": lambda z: alpha - kl(np.append(z, 1 - z.sum()), P)}]
+            res = minimize(
+                lambda z: -g(np.clip(np.append(z, 1 - z.sum()), 0, 1)),
+                Q0[:-1],
+                method="SLSQP",
+                bounds=[(0.0, 1.0)] * (k - 1),
+                constraints=cons,
+                options={"ftol": 1e-14, "maxiter": 200},
+            )
+            z = np.clip(res.x, 0, 1)
+            Q = np.append(z, max(1 - z.sum(), 0.0))
+            Q = Q / Q.sum()
+            if kl(Q, P) > alpha:
+                return
+        val = g(Q)
+        if val > best:
+            best, best_Q = val, Q
+
+    if k == 2:  # the ends of the interval are points of the ball (often the maximizer)
+        for Q in V0:
+            val = g(Q)
+            if val > best:
+                best, best_Q = val, Q.copy()
+    for V in cells:
+        consider(V)
+    polished = 0
+    while heap and len(cache) < max_evals:
+        neg_ub, _, V, radius = heapq.heappop(heap)
+        ub = -neg_ub
+        if certified and (ub <= best + tol or ub <= stop_g):
+            heapq.heappush(heap, (neg_ub, 0, V, radius))
+            break
+        if not certified and radius < 1e-6:
+            continue
+        # longest-edge bisection
+        i, j = max(
+            ((a, b) for a in range(V.shape[0]) for b in range(a + 1, V.shape[0])),
+            key=lambda e: float(np.abs(V[e[0]] - V[e[1]]).sum()),
+        )
+        mid = 0.5 * (V[i] + V[j])
+        A, B = V.copy(), V.copy()
+        A[j], B[i] = mid, mid
+        consider(A)
+        consider(B)
+        if polished < 4 and len(cache) in (8, 32, 128, 512):
+            polished += 1
+            polish(best_Q)
+    polish(best_Q)
+    if certified:
+        live = [-h[0] for h in heap]
+        bound = max([best, *live]) if live else best
+        if inner is not None:
+            bound = math.nan if math.isnan(inner_bound) else max(bound, inner_bound)
+            certified = math.isfinite(bound)
+    else:
+        bound = math.nan
+    return SearchResult(
+        value=sign * best,
+        argopt=best_Q,
+        bound=sign * bound if certified else math.nan,
+        n_evals=len(cache),
+        certified=bool(certified and bound - best <= tol * (1 + 1e-9)),
+    )
