@@ -644,10 +644,23 @@ def alpha_star(
     terms = _Terms(d1v, d2v, D1, D2, R1n, 1e-11, fn)
     whole = float(np.log(1.0 / pv.min()))  # the ball of this radius is the simplex
 
+    if which == 1:
+        sA = _extremum(
+            lambda Q: terms(Q)[0],
+            pv,
+            whole,
+            math.nan,
+            "max",
+            tol_n,
+            max_evals,
+            None,
+            terms.upper_A,
+        )
+        if sA.value - r1n <= 0:
+            return 0.0
+        return float(from_nats(kl(sA.argopt, pv), base))
     searches = _region_searches(terms, pv, whole, r1n, r2n, tol_n, max_evals)
     region = _package(searches, terms, 1.0, r1n, r2n, R1n, None, reading, tol_n, base)
-    value = region.L1 if which == 1 else region.L2_inner
-    if value <= 0:
+    if region.L2_inner <= 0:
         return 0.0
-    arg = region.argmax_L1 if which == 1 else region.argmax_L2_inner
-    return float(from_nats(kl(arg, pv), base))
+    return float(from_nats(kl(region.argmax_L2_inner, pv), base))

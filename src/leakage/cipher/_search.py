@@ -10,8 +10,9 @@ than the tolerance are pruned; cells that miss the ball (the tangent plane of th
 :math:`D(\cdot\|P)` at the centroid stays above :math:`\alpha` on the cell) are dropped.
 Local polishing (bounded Brent for binary sources, SLSQP otherwise) from the best points
 raises the best value early. The result states the certified bound: no point of the ball
-has a value above ``upper`` (for a maximum). With ``L = nan`` (no Lipschitz constant is
-known) the search is a plain adaptive grid and the bound is ``nan``.
+has a value above ``bound`` (for a maximum). Without a Lipschitz constant or a cell bound
+the search is a plain grid (cells down to 1/500 of the ball's size) plus local polishing,
+and the bound is ``nan``.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def ball_extremum(
                 best, best_Q = val, Q.copy()
     for V in cells:
         consider(V)
+    root_radius = max(float(np.abs(V - V.mean(axis=0)).sum(axis=1).max()) for V in cells)
     polished = 0
     while heap and len(cache) < max_evals:
         neg_ub, _, V, radius = heapq.heappop(heap)
@@ -193,8 +195,8 @@ def ball_extremum(
         if certified and (ub <= best + tol or ub <= stop_g):
             heapq.heappush(heap, (neg_ub, 0, V, radius))
             break
-        if not certified and radius < 1e-6:
-            continue
+        if not certified and radius < 2e-3 * root_radius:
+            continue  # no certificate: a grid of this resolution, then local polishing
         # longest-edge bisection
         i, j = max(
             ((a, b) for a in range(V.shape[0]) for b in range(a + 1, V.shape[0])),

@@ -1,0 +1,247 @@
+"""Leakage regions Λ/Ω, key-rate limits and α* of paper 000 (leakage.cipher)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import leakage as lk
+from leakage.cipher._search import ball_interval
+from leakage.ratedistortion import binary_entropy as hb
+from leakage.ratedistortion import rate_distortion
+
+LN2 = math.log(2)
+
+
+def _q_star(p: float, alpha: float) -> float:
+    """The type of the KL ball closest to 1/2 (the maximizer of H_b over the ball)."""
+    lo, hi = ball_interval(np.array([p, 1 - p]), alpha * LN2)
+    return min(max(0.5, lo), hi)
+
+
+def _remark6(p, D1, D2, r1, r2, alpha):
+    """Closed forms (30)-(31) of Remark 6 and the exact (17) for Bernoulli/Hamming."""
+    h = hb(_q_star(p, alpha))
+    L1 = max(h - hb(D1) - r1, 0.0)
+    L2out = max(h - hb(D2) - r1 - r2, 0.0)
+    L2 = L1 + max(hb(D1) - hb(D2) - r2, 0.0)  # S - A = H_b(D1) - H_b(D2) is constant
+    return L1, L2, L2out
+
+
+GRID = [
+    (0.3, 0.2, 0.1, 0.06, 0.1, 0.05),  # Fig. 2's parameters
+    (0.3, 0.2, 0.1, 0.06, 0.1, 0.3),  # beyond alpha*
+    (0.4, 0.2, 0.15, 0.0, 0.0, 0.03),
+    (0.25, 0.15, 0.05, 0.5, 0.1, 0.02),  # {R - r1}^+ = 0: inner != outer
+    (0.35, 0.3, 0.05, 0.1, 0.4, 0.1),  # second key exceeds the refinement rate
+    (0.2, 0.1, 0.02, 0.05, 0.02, 0.01),
+]
+
+
+@pytest.mark.parametrize(("p", "D1", "D2", "r1", "r2", "alpha"), GRID)
+def test_remark6_closed_forms(p, D1, D2, r1, r2, alpha):
+    reg = lk.cipher.leakage_region(
+        [p, 1 - p], "hamming", "hamming", D1=D1, D2=D2, R1=None, r1=r1, r2=r2, alpha=alpha
+    )
+    L1, L2, L2out = _remark6(p, D1, D2, r1, r2, alpha)
+    assert reg.L1 == pytest.approx(L1, abs=1e-9)
+    assert reg.L2_inner == pytest.approx(L2, abs=1e-9)
+    assert reg.L2_outer == pytest.approx(L2out, abs=1e-9)
+    # certified: the exact values lie in [value, bound], the bound within tol
+    for v, b, exact in ((reg.L1, reg.L1_bound, L1), (reg.L2_inner, reg.L2_inner_bound, L2)):
+        assert v - 1e-12 <= exact <= b + 1e-12
+        assert b - v <= 1e-6
+    assert reg.certified
+    assert reg.tight == (abs(L2 - L2out) < 1e-9)
+    assert reg.criterion == "jep" and reg.R1_reading == "none"
+
+
+def test_tight_reading_agrees_for_a_refinable_triplet():
+    kw = dict(D1=0.2, D2=0.1, r1=0.06, r2=0.1, alpha=0.05)
+    a = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", R1=None, **kw)
+    b = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", R1="tight", **kw)
+    assert b.L1 == pytest.approx(a.L1, abs=1e-9)
+    assert b.L2_inner == pytest.approx(a.L2_inner, abs=1e-8)
+    assert b.L2_outer == pytest.approx(a.L2_outer, abs=1e-8)
+    # no certified bound exists for a capped sum rate
+    assert math.isnan(b.L2_outer_bound) and not b.certified
+    assert b.L1_bound - b.L1 <= 1e-6
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    p=st.floats(0.1, 0.45),
+    a1=st.floats(0.001, 0.2),
+    a2=st.floats(0.001, 0.2),
+    r1=st.floats(0.0, 0.3),
+)
+def test_monotone_in_alpha(p, a1, a2, r1):
+    lo, hi = sorted((a1, a2))
+    kw = dict(D1=0.7 * p, D2=0.3 * p, R1=None, r1=r1, r2=0.05)
+    regs = lk.cipher.leakage_region_curve([p, 1 - p], "hamming", "abs", alphas=[lo, hi], **kw)
+    assert regs[0].L1 <= regs[1].L1 + 1e-12
+    assert regs[0].L2_inner <= regs[1].L2_inner + 1e-12
+    assert regs[0].L2_outer <= regs[1].L2_outer + 1e-12
+    # inner L2 >= outer L2 and >= L1 (Remark 5)
+    for r in regs:
+        assert r.L2_inner >= r.L2_outer - 1e-12 and r.L2_inner >= r.L1 - 1e-12
+
+
+def test_curve_equals_single_calls():
+    kw = dict(D1=0.2, D2=0.1, R1=None, r1=0.06, r2=0.1)
+    alphas = [0.2, 0.01, 0.08]
+    regs = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", alphas=alphas, **kw)
+    for a, r in zip(alphas, regs, strict=True):
+        one = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", alpha=a, **kw)
+        assert r.alpha == a
+        assert r.L1 == pytest.approx(one.L1, abs=1e-10)
+        assert r.L2_inner == pytest.approx(one.L2_inner, abs=1e-10)
+        assert r.L2_outer == pytest.approx(one.L2_outer, abs=1e-10)
+        assert r.certified
+
+
+def test_expected_distortion_and_remark7():
+    kw = dict(D1=0.2, D2=0.1, R1=None, r1=0.06, r2=0.1)
+    om = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", alpha=None, **kw)
+    assert om.criterion == "expected"
+    assert om.L1 == pytest.approx(hb(0.3) - hb(0.2) - 0.06, abs=1e-9)
+    assert om.L2_outer == pytest.approx(hb(0.3) - hb(0.1) - 0.16, abs=1e-9)
+    # Omega is the limit alpha -> 0 of Lambda (eqs. (111)-(114))
+    lam = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", alpha=1e-7, **kw)
+    assert lam.L1 == pytest.approx(om.L1, abs=2e-3)
+    assert lam.L1 >= om.L1
+    # Remark 7: for Bern(0.5), Omega = Lambda at every alpha
+    om5 = lk.cipher.leakage_region([0.5, 0.5], "hamming", "hamming", alpha=None, **kw)
+    for a in (0.01, 0.1, 1.0):
+        l5 = lk.cipher.leakage_region([0.5, 0.5], "hamming", "hamming", alpha=a, **kw)
+        assert (l5.L1, l5.L2_inner, l5.L2_outer) == pytest.approx(
+            (om5.L1, om5.L2_inner, om5.L2_outer), abs=1e-9
+        )
+
+
+def test_remark4_key_rate_limits():
+    kr = lk.cipher.key_rate_limits(
+        [0.4, 0.6], "hamming", "hamming", D1=0.2, D2=0.15, R1=None, alpha=0.03
+    )
+    r1, r2 = kr
+    assert round(r1, 3) == 0.162 and round(r2, 3) == 0.112
+    lo, _ = ball_interval(np.array([0.4, 0.6]), 0.03 * LN2)
+    assert r1 == pytest.approx(hb(lo) - hb(0.2), abs=1e-9)
+    assert r2 == pytest.approx(hb(0.2) - hb(0.15), abs=1e-9)
+    assert kr.r1_bound <= r1 + 1e-12 and r1 - kr.r1_bound <= 1e-6
+    assert kr.r2_bound <= r2 + 1e-12 and r2 - kr.r2_bound <= 1e-6
+    # Corollary 4 (alpha=None): the same at P
+    e1, _ = lk.cipher.key_rate_limits([0.4, 0.6], "hamming", "hamming", D1=0.2, D2=0.15, R1=None)
+    assert e1 == pytest.approx(hb(0.4) - hb(0.2), abs=1e-9)
+
+
+def test_remark5_refinability_collapses_the_outer_region():
+    """Lambda2_out(P, R1, R2, D1, D2) = Lambda1(P, R1 + R2, D2) for Bernoulli/Hamming."""
+    for p, a in ((0.3, 0.05), (0.2, 0.2), (0.45, 0.01)):
+        two = lk.cipher.leakage_region(
+            [p, 1 - p],
+            "hamming",
+            "hamming",
+            D1=0.15,
+            D2=0.05,
+            R1=None,
+            r1=0.1,
+            r2=0.2,
+            alpha=a,
+        )
+        one = lk.cipher.leakage_region(
+            [p, 1 - p],
+            "hamming",
+            "hamming",
+            D1=0.05,
+            D2=0.05,
+            R1=None,
+            r1=0.3,
+            r2=0.0,
+            alpha=a,
+        )
+        assert two.L2_outer == pytest.approx(one.L1, abs=1e-9)
+
+
+def test_alpha_star_bernoulli():
+    for p in (0.3, 0.4, 0.15):
+        a = lk.cipher.alpha_star(
+            [p, 1 - p], "hamming", "hamming", D1=0.2 * p, D2=0.1 * p, R1=None, r1=0.0, r2=0.0
+        )
+        exact = 0.5 * math.log2(0.5 / p) + 0.5 * math.log2(0.5 / (1 - p))
+        assert a == pytest.approx(exact, abs=1e-6)
+    # a key longer than the rate: Lambda1 = 0 at every alpha, no floor
+    z = lk.cipher.alpha_star(
+        [0.3, 0.7], "hamming", "hamming", D1=0.2, D2=0.1, R1=None, r1=0.5, r2=0.0
+    )
+    assert z == 0.0
+
+
+def test_global_search_on_a_non_concave_rate_distortion_function():
+    """R(Q, D) is not concave in Q for this distortion (ERRATA): the certified search must
+    still find the maximum a dense brute-force grid finds."""
+    d = np.array([[0.0, 1.0, 0.45], [1.0, 0.0, 0.45]])
+    P = np.array([0.12, 0.88])
+    alpha = 0.3
+    lo, hi = ball_interval(P, alpha * LN2)
+    qs = np.linspace(lo, hi, 301)
+    grid = max(rate_distortion([q, 1 - q], d, 0.2).rate for q in qs)
+    reg = lk.cipher.leakage_region(
+        P, d, "hamming", D1=0.2, D2=0.1, R1=None, r1=0.0, r2=0.0, alpha=alpha
+    )
+    assert reg.max_rate1 >= grid - 1e-9
+    assert reg.L1_bound >= grid
+    assert reg.certified
+
+
+@pytest.mark.slow
+def test_ternary_against_a_brute_force_grid():
+    P = np.array([0.5, 0.3, 0.2])
+    alpha = 0.05
+    reg = lk.cipher.leakage_region(
+        P,
+        "hamming",
+        "hamming",
+        D1=0.2,
+        D2=0.1,
+        R1=None,
+        r1=0.06,
+        r2=0.1,
+        alpha=alpha,
+        tol=1e-5,
+    )
+    # brute force: R(Q, D1) on a grid of the KL ball (ours must be at least as large)
+    best = -1.0
+    for a in np.linspace(0.3, 0.7, 41):
+        for b in np.linspace(0.1, 0.5, 41):
+            Q = np.array([a, b, 1 - a - b])
+            if Q.min() <= 0 or float(np.sum(Q * np.log2(Q / P))) > alpha:
+                continue
+            best = max(best, rate_distortion(Q, "hamming", 0.2).rate)
+    assert reg.max_rate1 >= best - 1e-9
+    assert reg.L1_bound >= best - 0.06
+    assert reg.L1_bound - reg.L1 <= 1e-5
+
+
+def test_errors():
+    kw = dict(D1=0.2, D2=0.1, R1=None, r1=0.06, r2=0.1, alpha=0.05)
+    with pytest.raises(lk.InvalidParameterError, match=r"'d1'.*row 1"):
+        lk.cipher.leakage_region([0.3, 0.7], [[0, 1], [0.5, 1]], "hamming", **kw)
+    with pytest.raises(lk.InvalidParameterError, match="full support"):
+        lk.cipher.leakage_region([0.0, 1.0], "hamming", "hamming", **kw)
+    with pytest.raises(lk.InvalidParameterError, match="'alpha'"):
+        lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", **{**kw, "alpha": -1})
+    with pytest.raises(lk.InfeasibleError, match="source type Q"):
+        lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", **{**kw, "R1": 0.1})
+    with pytest.raises(lk.InvalidParameterError, match="'R1'"):
+        lk.cipher.key_rate_limits(
+            [0.3, 0.7], "hamming", "hamming", D1=0.2, D2=0.1, R1="loose", alpha=0.1
+        )
+    with pytest.raises(lk.InvalidParameterError, match="'alphas'"):
+        lk.cipher.leakage_region_curve(
+            [0.3, 0.7], "hamming", "hamming", D1=0.2, D2=0.1, R1=None, r1=0, r2=0, alphas=[]
+        )
