@@ -56,6 +56,10 @@ def plot_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 150)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     try:
+        if figure.image is not None:
+            x, y, z, label = figure.image
+            mesh = ax.pcolormesh(x, y, z, shading="auto", cmap="viridis")
+            fig.colorbar(mesh, ax=ax, label=label)
         for s in figure.series:
             ax.plot(s.x, s.y, label=s.label, **_STYLES.get(s.style, _STYLES["line"]))
         ax.set_title(textwrap.fill(figure.title, 60), fontsize="medium")
@@ -68,7 +72,8 @@ def plot_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 150)
         if figure.integer_x:
             ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
+        if figure.series:
+            ax.legend(fontsize="small")
         with atomic_write(path, "wb") as f:
             fig.savefig(f, format="png", dpi=dpi)
     finally:

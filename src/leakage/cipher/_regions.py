@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from .._validation import as_pmf, check_base, check_nonnegative, check_positive
 from ..errors import InfeasibleError, InvalidParameterError
 from ..ratedistortion import as_distortion_arg
-from ..ratedistortion._refinement import _Ctx, conditional, joint_info, uncapped
+from ..ratedistortion._refinement import _Ctx, capped_cvxpy, conditional, joint_info, uncapped
 from ..units import from_nats, to_nats
 from ._bounds import gibbs_upper, slope_lower
 from ._search import SearchResult, ball_extremum, kl
@@ -177,14 +177,11 @@ class _Terms:
                 _up, _lo_c, V, _b = conditional(ctx, rd1[2])
                 S = joint_info(p, rd1[2][:, :, None] * V)[1]
                 if self.R1 != "tight" and cap > rd1[0] + 1e-7:
-                    from ..ratedistortion import successive_refinement_rate
-
-                    S = min(
-                        S,
-                        successive_refinement_rate(
-                            p, d1, d2, self.D1, self.D2, cap, base=math.e, tol=1e-7
-                        ).upper,
-                    )
+                    got = capped_cvxpy(ctx, cap, margin=1e-10)
+                    if got is not None:
+                        Qc = ctx.repair(got[0])
+                        if Qc is not None and ctx.feasible(Qc, cap):
+                            S = min(S, joint_info(p, Qc)[1])
         st = _State(A, S, float(rd1[4]), rd1[5], np.array([b1, b2], dtype=float), q12)
         self.cache[key] = st
         return st

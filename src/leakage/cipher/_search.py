@@ -169,7 +169,7 @@ def ball_extremum(
                 method="SLSQP",
                 bounds=[(0.0, 1.0)] * (k - 1),
                 constraints=cons,
-                options={"ftol": 1e-14, "maxiter": 200},
+                options={"ftol": 1e-14, "maxiter": 8},
             )
             z = np.clip(res.x, 0, 1)
             Q = np.append(z, max(1 - z.sum(), 0.0))
@@ -207,8 +207,8 @@ def ball_extremum(
         A[j], B[i] = mid, mid
         consider(A)
         consider(B)
-        if polished < 4 and len(cache) in (8, 32, 128, 512):
-            polished += 1
+        if k == 2 and polished < 4 and len(cache) in (8, 32, 128, 512):
+            polished += 1  # cheap in 1-D: raises the best value early, prunes more
             polish(best_Q)
     polish(best_Q)
     if certified:

@@ -184,7 +184,14 @@ def uncapped(ctx: _Ctx, rd1=None):
             warm[0] = (out[4], out[5])
         return (e2 - ctx.D2) - (e1 - ctx.D1)
 
-    theta = brentq(h, 0.0, 1.0, xtol=1e-15, rtol=8.9e-16, maxiter=200)
+    a, b = 0.0, 1.0
+    t0 = ctx.warm.get("theta")
+    if t0 is not None:  # a neighbouring source's root: try a narrow bracket first
+        lo_, hi_ = max(t0[0] - 0.02, 0.0), min(t0[0] + 0.02, 1.0)
+        if h(lo_) > 0 > h(hi_):
+            a, b = lo_, hi_
+    theta = brentq(h, a, b, xtol=1e-15, rtol=8.9e-16, maxiter=200)
+    ctx.warm["theta"] = (theta,)
     # candidates: the channels next to the root on each side, their balanced mixture
     left = [t for t, v in seen.items() if v[2] - v[1] > 0]
     right = [t for t, v in seen.items() if v[2] - v[1] <= 0]

@@ -126,6 +126,8 @@ class Figure:
     logy: bool = False
     integer_x: bool = False
     logx: bool = False
+    #: optional heat map ``(x (n,), y (m,), z (m, n), colorbar label)`` under the series
+    image: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
