@@ -621,3 +621,118 @@ def test_reproduce_strict_exits_1_on_mismatch(tmp_path, fake_entries):
     strict = run("reproduce", "zz-bad", "--out", str(tmp_path), "--strict")
     assert lax.exit_code == 0 and strict.exit_code == 1
     assert "not reproduced" in streams(strict)[1]
+
+
+# --------------------------------------------------------------------------- cipher
+
+CIPHER = ("--p", "0.3,0.7", "--d1", "hamming", "--d2", "hamming", "--D1", "0.2", "--D2", "0.1")
+
+
+def test_cipher_region_json_matches_the_library():
+    out = run_json("cipher", "region", *CIPHER, "--r1", "0.06", "--r2", "0.1", "--alpha", "0.05")
+    ref = lk.cipher.leakage_region(
+        [0.3, 0.7], "hamming", "hamming", D1=0.2, D2=0.1, R1=None, r1=0.06, r2=0.1, alpha=0.05
+    )
+    assert out[0]["L1"] == pytest.approx(ref.L1, abs=1e-12)
+    assert out[0]["L2_outer"] == pytest.approx(ref.L2_outer, abs=1e-12)
+    assert out[0]["unit"] == "bits" and out[0]["criterion"] == "jep"
+    om = run_json("cipher", "region", *CIPHER, "--r1", "0.06", "--r2", "0.1")
+    assert om["criterion"] == "expected" and om["alpha"] is None
+
+
+def test_cipher_region_curve_table_csv_and_plot(tmp_path):
+    csv_path, png = tmp_path / "reg.csv", tmp_path / "reg.png"
+    result = run(
+        "cipher",
+        "region",
+        *CIPHER,
+        "--r1",
+        "0.06",
+        "--r2",
+        "0.1",
+        "--alpha",
+        "0.2,0.01",
+        "--out",
+        str(csv_path),
+        "--plot",
+        str(png),
+        "--R1",
+        "tight",
+    )
+    assert result.exit_code == 0, result.output
+    text = stdout(result)
+    assert "Λ1 [bits]" in text and "tight" in text and "uncertified" in text
+    rows = np.genfromtxt(csv_path, delimiter=",", names=True, dtype=None, encoding=None)
+    assert list(rows["alpha"]) == [0.2, 0.01]
+    assert rows["L1_bits"][0] == pytest.approx(1 - 0.7219280948873623 - 0.06, abs=1e-9)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cipher_key_rates_remark4():
+    out = run_json(
+        "cipher",
+        "key-rates",
+        "--p",
+        "0.4,0.6",
+        "--d1",
+        "hamming",
+        "--d2",
+        "hamming",
+        "--D1",
+        "0.2",
+        "--D2",
+        "0.15",
+        "--alpha",
+        "0.03",
+    )
+    assert round(out["r1_max"], 3) == 0.162 and round(out["r2_max"], 3) == 0.112
+    assert out["r1_bound"] <= out["r1_max"]
+    result = run(
+        "cipher",
+        "key-rates",
+        "--p",
+        "0.4,0.6",
+        "--d1",
+        "hamming",
+        "--d2",
+        "hamming",
+        "--D1",
+        "0.2",
+        "--D2",
+        "0.15",
+    )
+    assert result.exit_code == 0 and "r1_max" in stdout(result) and "bits" in stdout(result)
+
+
+def test_cipher_errors_are_one_line():
+    assert_one_line_error(
+        run(
+            "cipher",
+            "region",
+            "--p",
+            "0.3,0.7",
+            "--d1",
+            "0,1;0.5,1",
+            "--d2",
+            "hamming",
+            "--D1",
+            "0.2",
+            "--D2",
+            "0.1",
+            "--r1",
+            "0",
+            "--r2",
+            "0",
+            "--alpha",
+            "0.1",
+        ),
+        "'d1'",
+        "row 1",
+    )
+    assert_one_line_error(
+        run(
+            "cipher", "region", *CIPHER, "--r1", "0", "--r2", "0", "--R1", "0.05", "--alpha", "0.1"
+        ),
+        "R1",
+    )
+    assert_one_line_error(run("cipher", "key-rates", *CIPHER, "--R1", "loose"), "--R1")

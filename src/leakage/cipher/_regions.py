@@ -93,11 +93,12 @@ class LeakageRegion:
     @property
     def missed(self) -> float:
         """Largest certified ``bound - value`` over the three terms (``nan``: uncertified)."""
-        return max(
+        gaps = (
             self.L1_bound - self.L1,
             self.L2_inner_bound - self.L2_inner,
             self.L2_outer_bound - self.L2_outer,
         )
+        return math.nan if any(math.isnan(g) for g in gaps) else max(gaps)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +250,7 @@ def _setup(p, d1, d2, D1, D2, R1, base, alpha, func):
             raise InvalidParameterError(
                 f"{func}: every row of '{name}' must contain a 0 (paper 000, Section II-B: "
                 f"each x has a reproduction at distortion 0); row {int(bad[0])} has minimum "
-                f"{d[bad[0]].min()!r}. Subtract each row's minimum (it shifts D by "
+                f"{float(d[bad[0]].min())!r}. Subtract each row's minimum (it shifts D by "
                 "sum_x p(x) min d(x, .))."
             )
     D1 = check_positive(D1, func=func, name="D1")
