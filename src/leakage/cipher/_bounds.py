@@ -25,15 +25,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import logsumexp, xlogy
+from scipy.special import xlogy
 
 from ..ratedistortion._blahut import solve_slope
 
 
-def _gibbs(logq: np.ndarray, ds: np.ndarray, beta: np.ndarray) -> np.ndarray:
+def _lse_rows(a: np.ndarray) -> np.ndarray:
+    """log sum exp over the last axis (finite entries; plain NumPy, no array-API layer)."""
+    m = a.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(a - m).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+def _gibbs(logq: np.ndarray, ds: np.ndarray, beta: np.ndarray):
+    """The Gibbs channel W ∝ q e^{-beta·d} (rows x) and log of its normalizers."""
     logits = logq[None, :] - np.tensordot(beta, ds, axes=1)  # (nx, nh)
-    logits -= logsumexp(logits, axis=1, keepdims=True)
-    return np.exp(logits)
+    lz = _lse_rows(logits)
+    return np.exp(logits - lz[:, None]), lz
 
 
 def gibbs_upper(
@@ -59,10 +66,9 @@ def gibbs_upper(
         beta = np.ones(m)
 
     def stats(b: np.ndarray):
-        W = _gibbs(logq, ds, b)
+        W, lz = _gibbs(logq, ds, b)
         Ed = np.einsum("x,ixh,xh->i", v, ds, W)
-        g = -float(v @ logsumexp(logq[None, :] - np.tensordot(b, ds, axes=1), axis=1))
-        g -= float(b @ Ds)
+        g = -float(v @ lz) - float(b @ Ds)
         return W, Ed, g
 
     W, Ed, g = stats(beta)

@@ -191,46 +191,62 @@ class _Terms:
         st = self.state(Q)
         return st.A, st.S
 
-    # certified bounds over a cell with vertices V, from the dual point at Qe
-    def upper_A(self, V, Qe) -> float:
-        st = self.state(Qe)
-        return max(gibbs_upper(v, st.qA, self.dA, self.DA, np.array([st.bA])) for v in V)
+    # certified bounds over a cell with vertices V. Every dual point gives a valid bound;
+    # those of the cell's evaluated point and of its vertices are tried, the best is kept.
+    def _duals(self, V, Qe):
+        yield self.state(Qe)
+        if V.shape[1] == 2:  # 1-D: the vertices are evaluated points too (2-D+: extra solves)
+            for v in V:
+                yield self.state(v)
 
-    def lower_A(self, V, Qe) -> float:
-        st = self.state(Qe)
-        return min(slope_lower(v, self.d1, self.D1, st.bA, st.qA) for v in V)
+    def _UA(self, v, st: _State) -> float:
+        return gibbs_upper(v, st.qA, self.dA, self.DA, np.array([st.bA]))
 
-    def upper_S(self, V, Qe) -> float:
-        st = self.state(Qe)
-        return max(gibbs_upper(v, st.qS, self.dS, self.DS, st.b12) for v in V)
+    def _LA(self, v, st: _State) -> float:
+        return slope_lower(v, self.d1, self.D1, st.bA, st.qA)
 
-    def upper_SmA(self, V, Qe) -> float:
+    def _US(self, v, st: _State) -> float:
+        return gibbs_upper(v, st.qS, self.dS, self.DS, st.b12)
+
+    def _LS(self, v, st: _State) -> float:
+        b1, b2 = st.b12
+        dc = b1 * self.dS[0] + b2 * self.dS[1]
+        return slope_lower(v, dc, b1 * self.D1 + b2 * self.D2, 1.0, st.qS)
+
+    @staticmethod
+    def _best(values, better, enough: float) -> float:
+        """The best of lazily computed bounds; stops once one reaches ``enough``."""
+        out = None
+        for v in values:
+            out = v if out is None else better(out, v)
+            if (better is min and out <= enough) or (better is max and out >= enough):
+                break
+        return out
+
+    def upper_A(self, V, Qe, enough: float = -math.inf) -> float:
+        """Upper bound of A over the cell (convex majorant: its max is at a vertex)."""
+        vals = (max(self._UA(v, st) for v in V) for st in self._duals(V, Qe))
+        return self._best(vals, min, enough)
+
+    def lower_A(self, V, Qe, enough: float = math.inf) -> float:
+        """Lower bound of A over the cell (concave minorant: its min is at a vertex)."""
+        vals = (min(self._LA(v, st) for v in V) for st in self._duals(V, Qe))
+        return self._best(vals, max, enough)
+
+    def upper_S(self, V, Qe, enough: float = -math.inf) -> float:
+        vals = (max(self._US(v, st) for v in V) for st in self._duals(V, Qe))
+        return self._best(vals, min, enough)
+
+    def upper_SmA(self, V, Qe, enough: float = -math.inf) -> float:
         """Upper bound of S - A: convex majorant minus concave minorant (convex, so its
         maximum over the cell is at a vertex)."""
-        st = self.state(Qe)
-        return max(
-            gibbs_upper(v, st.qS, self.dS, self.DS, st.b12)
-            - slope_lower(v, self.d1, self.D1, st.bA, st.qA)
-            for v in V
-        )
+        vals = (max(self._US(v, st) - self._LA(v, st) for v in V) for st in self._duals(V, Qe))
+        return self._best(vals, min, enough)
 
-    def lower_SmA(self, V, Qe) -> float:
+    def lower_SmA(self, V, Qe, enough: float = math.inf) -> float:
         """Lower bound of S - A: concave minorant minus convex majorant, per vertex."""
-        st = self.state(Qe)
-        b1, b2 = st.b12
-        dc = b1 * self.dS[0] + b2 * self.dS[1]
-        Dc = b1 * self.D1 + b2 * self.D2
-        return min(
-            slope_lower(v, dc, Dc, 1.0, st.qS)
-            - gibbs_upper(v, st.qA, self.dA, self.DA, np.array([st.bA]))
-            for v in V
-        )
-
-    def lower_S(self, V, Qe) -> float:
-        st = self.state(Qe)
-        b1, b2 = st.b12
-        dc = b1 * self.dS[0] + b2 * self.dS[1]
-        return min(slope_lower(v, dc, b1 * self.D1 + b2 * self.D2, 1.0, st.qS) for v in V)
+        vals = (min(self._LS(v, st) - self._UA(v, st) for v in V) for st in self._duals(V, Qe))
+        return self._best(vals, max, enough)
 
 
 def _setup(p, d1, d2, D1, D2, R1, base, alpha, func):
@@ -578,7 +594,7 @@ def key_rate_limits(
         "min",
         tol_n,
         max_evals,
-        cell_bound=lambda V, Qe: -terms.lower_A(V, Qe),
+        cell_bound=lambda V, Qe, e: -terms.lower_A(V, Qe, -e),
     )
     s2 = _extremum(
         lambda Q: terms(Q)[1] - terms(Q)[0],
@@ -588,7 +604,7 @@ def key_rate_limits(
         "min",
         tol_n,
         max_evals,
-        cell_bound=(lambda V, Qe: -terms.lower_SmA(V, Qe)) if cS else None,
+        cell_bound=(lambda V, Qe, e: -terms.lower_SmA(V, Qe, -e)) if cS else None,
     )
 
     def b(x: float) -> float:

@@ -79,7 +79,7 @@ def ball_extremum(
     tol: float = 1e-7,
     max_evals: int = 3000,
     inner: tuple[float, SearchResult] | None = None,
-    cell_bound: Callable[[np.ndarray, np.ndarray], float] | None = None,
+    cell_bound: Callable[[np.ndarray, np.ndarray, float], float] | None = None,
     stop_at: float = -math.inf,
 ) -> SearchResult:
     """Global max (or min) of ``f`` over ``{Q : D(Q||P) <= alpha}`` (nats for ``alpha``).
@@ -90,9 +90,10 @@ def ball_extremum(
     ``inner``: ``(alpha_in, result)`` of the same search on a smaller ball
     (``alpha_in <= alpha``, same ``sense``): cells inside that ball are covered by its
     bound, so a sweep over increasing ``alpha`` only searches the new shells.
-    ``cell_bound(V, Qe)``: a certified upper bound of ``f`` (of ``-f`` for a minimum)
-    over the cell with vertices ``V`` given its evaluated point ``Qe``; combined with the
-    Lipschitz bound (the smaller is used). ``stop_at``: also stop once the certified
+    ``cell_bound(V, Qe, enough)``: a certified upper bound of ``f`` (of ``-f`` for a
+    minimum) over the cell with vertices ``V`` given its evaluated point ``Qe``; it may
+    return as soon as its bound is ``<= enough`` (the cell is pruned then); combined with
+    the Lipschitz bound (the smaller is used). ``stop_at``: also stop once the certified
     bound is at most this (the caller only needs to know the extremum is below it).
     """
     sign = 1.0 if sense == "max" else -1.0
@@ -140,7 +141,8 @@ def ball_extremum(
         if certified:
             ub = val + Lw * radius if radius > 0 else val
             if cell_bound is not None and ub > val:
-                ub = min(ub, max(val, float(cell_bound(V, Qe))))
+                enough = max(best + tol, stop_g)  # a bound this low prunes the cell anyway
+                ub = min(ub, max(val, float(cell_bound(V, Qe, enough))))
         else:
             ub = val + radius  # no certificate: refine the largest cells first
         counter += 1
@@ -180,6 +182,10 @@ def ball_extremum(
         if val > best:
             best, best_Q = val, Q
 
+    def interior() -> bool:
+        """Whether the best point is not an end of the interval (binary sources)."""
+        return k > 2 or bool(np.abs(V0[:, 0] - best_Q[0]).min() > 1e-12)
+
     if k == 2:  # the ends of the interval are points of the ball (often the maximizer)
         for Q in V0:
             val = g(Q)
@@ -207,10 +213,13 @@ def ball_extremum(
         A[j], B[i] = mid, mid
         consider(A)
         consider(B)
-        if k == 2 and polished < 4 and len(cache) in (8, 32, 128, 512):
+        if k == 2 and polished < 4 and len(cache) in (8, 32, 128, 512) and interior():
             polished += 1  # cheap in 1-D: raises the best value early, prunes more
             polish(best_Q)
-    polish(best_Q)
+    done = certified and bool(heap) and -heap[0][0] <= max(best + tol, stop_g)
+    irrelevant = certified and bool(heap) and -heap[0][0] <= stop_g  # caller needs no more
+    if (k == 2 and interior() and not irrelevant) or (k > 2 and not done):
+        polish(best_Q)  # 1-D: cheap, and makes an interior maximum exact
     if certified:
         live = [-h[0] for h in heap]
         bound = max([best, *live]) if live else best

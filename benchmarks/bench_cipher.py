@@ -1,0 +1,71 @@
+"""Performance goals of the cipher leakage regions (issue: paper 000 limits), run by hand.
+
+1. Λ1, Λ2, Λ2out for a ternary source P = (0.5, 0.3, 0.2), Hamming distortions
+   (D1 = 0.2, D2 = 0.1, r1 = 0.06, r2 = 0.1), alpha = 0.05 bits, certified globally to
+   1e-6 bits: goal **under 10 s**.
+2. Fig. 2 of paper 000 (Bern(0.3), D1 = 0.2, D2 = 0.1, r1 = 0.06, r2 = 0.1) at 200 values
+   of alpha, every point certified to 1e-6 bits: goal **under 2 s**.
+3. For reference: the successive-refinement sum rate R(Q, R1, D1, D2) under its three
+   readings on a ternary non-refinable triplet.
+
+Prints a table; exits 1 if a goal is missed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from leakage.cipher import leakage_region, leakage_region_curve
+from leakage.ratedistortion import successive_refinement_rate
+
+
+def _time(fn, repeat: int = 1):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main() -> int:
+    kw = dict(D1=0.2, D2=0.1, R1=None, r1=0.06, r2=0.1)
+    t_tern, reg = _time(
+        lambda: leakage_region(
+            [0.5, 0.3, 0.2], "hamming", "hamming", alpha=0.05, tol=1e-6, max_evals=20000, **kw
+        )
+    )
+    alphas = np.linspace(0.0015, 0.3, 200)
+    t_fig2, regs = _time(
+        lambda: leakage_region_curve([0.3, 0.7], "hamming", "hamming", alphas=alphas, **kw)
+    )
+    fig2_gap = max(r.missed for r in regs)
+    sr = {}
+    for R1 in (None, "tight", 0.45):
+        sr[R1] = _time(
+            lambda R1=R1: successive_refinement_rate(
+                [0.5, 0.3, 0.2], "squared", "hamming", 0.4, 0.2, R1=R1
+            ),
+            repeat=3,
+        )
+    ok1 = reg.certified and t_tern < 10
+    ok2 = all(r.certified for r in regs) and t_fig2 < 2
+    print(f"{'':58s}{'seconds':>10s}{'gap (bits)':>12s}  goal")
+    print(
+        f"{'ternary Λ1, Λ2, Λ2out, alpha=0.05 (' + str(reg.n_evals) + ' types)':58s}"
+        f"{t_tern:>10.2f}{reg.missed:>12.1e}  < 10 s, 1e-6: {'met' if ok1 else 'MISSED'}"
+    )
+    print(
+        f"{'Fig. 2, 200 alphas (' + str(regs[-1].n_evals) + ' types)':58s}"
+        f"{t_fig2:>10.2f}{fig2_gap:>12.1e}  < 2 s, 1e-6: {'met' if ok2 else 'MISSED'}"
+    )
+    for R1, (t, r) in sr.items():
+        print(f"{'R(Q,R1,D1,D2) ternary, R1=' + str(R1):58s}{t:>10.3f}{r.gap:>12.1e}")
+    return 0 if (ok1 and ok2) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
