@@ -350,13 +350,16 @@ def leakage_region(
     distortion, Theorem 3) the same terms at ``Q = p``: :math:`\Omega_1, \Omega_2,
     \Omega_2^{out}` (eqs. (32)–(34)).
 
-    :math:`R(Q, D)` is not concave in ``Q`` in general, so the maxima are global: a
-    Lipschitz branch and bound over the ball (:mod:`leakage.cipher._search`) with the
-    constants :math:`\tfrac12 \max d_1 \ln|X|/D_1` for :math:`R(Q,D_1)` and
-    :math:`\tfrac12\ln|X|\max(\max d_1/D_1, \max d_2/D_2)` for the uncapped sum rate
-    (from the dual :math:`R = \max_\beta [\min_q -\sum_x Q(x)\log(K_\beta q)(x) - \beta D]`,
-    whose supergradients in ``Q`` lie in :math:`[0, \beta\max d]`, and
-    :math:`\beta \le \ln|X|/D`). The bounds are returned beside the values.
+    :math:`R(Q, D)` is not concave in ``Q`` in general, so the maxima are global: a branch
+    and bound over cells of source types (:mod:`leakage.cipher._search`) whose cell bounds
+    come from the dual of the rate–distortion problem (:mod:`leakage.cipher._bounds`): for
+    a fixed output distribution, :math:`\max_\beta[-\sum_x Q(x)\log(K_\beta q)(x) - \beta D]`
+    is a convex majorant of :math:`R(\cdot, D)` and :math:`F(\cdot,\beta) - \beta D` a
+    concave minorant, both touching it to first order at the cell's evaluated type, so
+    their extrema over a cell are at its vertices. With three searches (max R(Q,D1),
+    max R(Q,R1,D1,D2), max of their difference), (17) follows from
+    :math:`\{x\}^+ + \{y\}^+ = \max(x+y, x, y, 0)`. The bounds are returned beside the
+    values.
 
     Parameters
     ----------

@@ -255,7 +255,7 @@ def remark4() -> Reproduction:
             ),
         ),
         notes=(
-            "alpha is in bits (ERRATA); with alpha in nats r1 would be 0.151.",
+            "alpha is in bits (ERRATA); read as 0.03 nats (0.0433 bits) it gives r1 <= 0.137.",
             "R1 is not given by the paper; for Bernoulli/Hamming every reading gives the same "
             "sum rate (successive refinability), and R1 = None (no cap) is used.",
         ),
