@@ -6,12 +6,15 @@ Maximal Leakage*): the asymptotic leakage regions and key-rate limits.
   ``alpha=None``), maximized globally over the KL ball with a certified bound;
 * :func:`leakage_region_curve` — the same over many ``alpha`` (nested balls, warm);
 * :func:`key_rate_limits` — the largest ``(r1, r2)`` of Corollary 2 / Corollary 4;
-* :func:`alpha_star` — the floor :math:`\alpha_i^*` of Remark 2.
+* :func:`alpha_star` — the floor :math:`\alpha_i^*` of Remark 2;
+* :class:`SuccessiveRefinementCipher` — the finite-blocklength code of Section IV, with
+  its exact leakages, JEP and rates (small blocklengths for now).
 
 Rates, key rates and ``alpha`` are in units of ``log base`` (bits by default; ERRATA:
 the KL radius ``alpha`` is in bits too).
 """
 
+from ._code import SuccessiveRefinementCipher
 from ._regions import (
     KeyRateLimits,
     LeakageRegion,
@@ -24,6 +27,7 @@ from ._regions import (
 __all__ = [
     "KeyRateLimits",
     "LeakageRegion",
+    "SuccessiveRefinementCipher",
     "alpha_star",
     "key_rate_limits",
     "leakage_region",

@@ -1,0 +1,150 @@
+"""The finite-blocklength successive-refinement cipher of paper 000, Section IV."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import leakage as lk
+from leakage.cipher import SuccessiveRefinementCipher
+
+CASES = [
+    dict(
+        p=[0.3, 0.7], d1="hamming", d2="hamming", n=6, D1=0.34, D2=0.17, r1=0.34, r2=0.17, alpha=0.3
+    ),
+    dict(p=[0.4, 0.6], d1="hamming", d2="hamming", n=5, D1=0.2, D2=0.0, r1=0.2, r2=0.4, alpha=0.1),
+    dict(
+        p=[0.5, 0.3, 0.2],
+        d1="hamming",
+        d2="hamming",
+        n=4,
+        D1=0.5,
+        D2=0.25,
+        r1=0.25,
+        r2=0.25,
+        alpha=0.2,
+    ),
+]
+
+
+def _code(case):
+    c = dict(case)
+    return SuccessiveRefinementCipher.build(c.pop("p"), c.pop("d1"), c.pop("d2"), **c)
+
+
+def _blocks(code):
+    return [np.array(x) for x in itertools.product(range(code.p.size), repeat=code.n)]
+
+
+def _keys(bits):
+    return [np.array(k, dtype=int) for k in itertools.product((0, 1), repeat=bits)]
+
+
+def _dist(d, x, y):
+    return float(np.mean(d[x, y]))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_round_trip_within_both_distortions(case):
+    code = _code(case)
+    rng = np.random.default_rng(0)
+    typical = set(code.types)
+    for x in _blocks(code):
+        k1 = rng.integers(0, 2, code.key_bits[0])
+        k2 = rng.integers(0, 2, code.key_bits[1])
+        m1, m2 = code.encode(x, k1, k2)
+        Q = tuple(int((x == a).sum()) for a in range(code.p.size))
+        if Q in typical:
+            assert _dist(code.d1, x, code.decode1(m1, k1)) <= code.D1 + 1e-12
+            assert _dist(code.d2, x, code.decode2(m1, m2, k1, k2)) <= code.D2 + 1e-12
+        else:
+            assert m1 == (-1, -1, -1) and m2 == (-1, -1)
+
+
+def test_a_wrong_key_decodes_to_a_wrong_reproduction():
+    code = _code(CASES[0])
+    assert code.key_bits[0] >= 1
+    k1 = np.zeros(code.key_bits[0], dtype=int)
+    bad = k1.copy()
+    bad[0] = 1
+    wrong = 0
+    for x in _blocks(code):
+        m1, _ = code.encode(x, k1, np.zeros(code.key_bits[1], dtype=int))
+        if m1[0] >= 0 and not np.array_equal(code.decode1(m1, bad), code.decode1(m1, k1)):
+            wrong += 1
+    assert wrong > 0
+
+
+def _brute_force(code):
+    """P(m | x) by enumerating every key pair, then Definition 2 by hand."""
+    blocks = _blocks(code)
+    keys1, keys2 = _keys(code.key_bits[0]), _keys(code.key_bits[1])
+    w = 1.0 / (len(keys1) * len(keys2))
+    best1: dict = {}
+    best12: dict = {}
+    fails = 0.0
+    for x in blocks:
+        px = float(np.prod(code.p[x]))
+        c1: dict = {}
+        c12: dict = {}
+        for k1 in keys1:
+            for k2 in keys2:
+                m1, m2 = code.encode(x, k1, k2)
+                c1[m1] = c1.get(m1, 0.0) + w
+                c12[(m1, m2)] = c12.get((m1, m2), 0.0) + w
+        for m, v in c1.items():
+            best1[m] = max(best1.get(m, 0.0), v)
+        for m, v in c12.items():
+            best12[m] = max(best12.get(m, 0.0), v)
+        k1, k2 = keys1[0], keys2[0]
+        m1, m2 = code.encode(x, k1, k2)
+        if (
+            _dist(code.d1, x, code.decode1(m1, k1)) > code.D1 + 1e-12
+            or _dist(code.d2, x, code.decode2(m1, m2, k1, k2)) > code.D2 + 1e-12
+        ):
+            fails += px
+    return math.log2(sum(best1.values())), math.log2(sum(best12.values())), fails
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_exact_leakage_and_jep_equal_brute_force(case):
+    code = _code(case)
+    L1, L12 = code.leakage()
+    b1, b12, fails = _brute_force(code)
+    assert L1 == pytest.approx(b1, abs=1e-12)
+    assert L12 == pytest.approx(b12, abs=1e-12)
+    assert code.jep() == pytest.approx(fails, abs=1e-15)
+    # the counting formula (72) for the first layer: one term per (type, bin), plus m0
+    bins = sum(math.ceil(len(Y) / 2 ** code.key_bits[0]) for Y in code.book_y)
+    m0 = code.jep() > 0 or len(code.types) < math.comb(code.n + code.p.size - 1, code.p.size - 1)
+    assert 2.0**L1 == pytest.approx(bins + int(m0), rel=1e-12)
+    # never more than the log of the number of public messages
+    R1, R2 = code.rates()
+    assert L1 <= code.n * R1 + 1e-12 and L12 <= code.n * (R1 + R2) + 1e-12
+    assert L1 <= L12 + 1e-12
+
+
+def test_without_keys_the_leakage_is_the_unencrypted_codes():
+    case = {**CASES[0], "r1": 0.0, "r2": 0.0}
+    code = _code(case)
+    L1, L12 = code.leakage()
+    # a deterministic encoder leaks log(number of distinct outputs)
+    n_m1 = sum(len(Y) for Y in code.book_y) + 1
+    assert L1 == pytest.approx(math.log2(n_m1), abs=1e-12)
+    keyed = _code(CASES[0])
+    assert keyed.leakage()[0] <= L1 + 1e-12 and keyed.leakage()[1] <= L12 + 1e-12
+
+
+def test_bad_inputs():
+    code = _code(CASES[0])
+    with pytest.raises(lk.InvalidParameterError, match="key"):
+        code.encode(np.zeros(code.n, int), [0] * (code.key_bits[0] + 1), [0] * code.key_bits[1])
+    with pytest.raises(lk.InvalidParameterError, match="block"):
+        code.encode([0, 1], [0] * code.key_bits[0], [0] * code.key_bits[1])
+    with pytest.raises(lk.InvalidParameterError, match="n"):
+        SuccessiveRefinementCipher.build(
+            [0.5, 0.5], "hamming", "hamming", n=20, D1=0.2, D2=0.1, r1=0, r2=0, alpha=0.1
+        )
