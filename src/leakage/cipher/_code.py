@@ -58,21 +58,30 @@ def _all_sequences(n: int, k: int) -> np.ndarray:
     return (idx[:, None] // (k ** np.arange(n - 1, -1, -1))[None, :]) % k
 
 
-def _distances(X: np.ndarray, C: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Per-letter average distortions d(x^n, c^n) for every row pair, shape (|X|, |C|)."""
-    out = np.zeros((X.shape[0], C.shape[0]))
-    for t in range(X.shape[1]):  # n positions: the alphabet loops are vectorized
-        out += d[X[:, t]][:, C[:, t]]
-    return out / X.shape[1]
+def _covers(X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float) -> np.ndarray:
+    """Boolean matrix ``d(x^n, c^n) <= D`` (rows X, columns C), in column chunks. The test
+    is on sums, ``sum_t d(x_t, c_t) <= n D + 1e-9``, everywhere in this module."""
+    out = np.empty((X.shape[0], C.shape[0]), dtype=bool)
+    n = X.shape[1]
+    lim = D * n + 1e-9  # compare sums, not averages
+    step = max(1, 2**22 // max(X.shape[0], 1))
+    for a in range(0, C.shape[0], step):
+        Cb = C[a : a + step]
+        acc = np.zeros((X.shape[0], Cb.shape[0]))
+        for t in range(n):
+            acc += d[X[:, t]][:, Cb[:, t]]
+        out[:, a : a + step] = acc <= lim
+    return out
 
 
 def _greedy_cover(covers: np.ndarray) -> list[int]:
-    """Greedy set cover: columns (candidates) chosen until every row is covered."""
+    """Greedy set cover: columns (candidates) chosen until every row is covered. Gains are
+    updated incrementally (each row is subtracted once), so the whole cover costs one pass
+    over the matrix."""
     uncovered = np.ones(covers.shape[0], dtype=bool)
+    gain = covers.sum(axis=0, dtype=np.int64)
     chosen: list[int] = []
-    cov = covers.astype(np.int32)
     while uncovered.any():
-        gain = uncovered.astype(np.int32) @ cov
         j = int(np.argmax(gain))
         if gain[j] == 0:
             raise InvalidParameterError(
@@ -80,7 +89,9 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
                 "the distortion level; raise D1/D2."
             )
         chosen.append(j)
-        uncovered &= ~covers[:, j]
+        newly = uncovered & covers[:, j]
+        gain -= covers[newly].sum(axis=0, dtype=np.int64)
+        uncovered &= ~newly
     return chosen
 
 
@@ -162,20 +173,19 @@ class SuccessiveRefinementCipher:
             if kl > alpha + delta + 1e-12:
                 continue
             T = X[np.all(counts == np.asarray(Q), axis=1)]
-            dist1 = _distances(T, C1, d1v)
-            chosen = _greedy_cover(dist1 <= D1 + 1e-12)
+            cov1 = _covers(T, C1, d1v, D1)
+            chosen = _greedy_cover(cov1)
             Y = C1[chosen]
             # the encoder: x -> the first chosen codeword that covers it
-            cover = dist1[:, chosen] <= D1 + 1e-12
-            assign = np.argmax(cover, axis=1)
+            assign = np.argmax(cov1[:, chosen], axis=1)
+            del cov1
             zs = []
             for j in range(len(chosen)):
                 cell = T[assign == j]
                 if cell.shape[0] == 0:
                     zs.append(C2[:0])
                     continue
-                dist2 = _distances(cell, C2, d2v)
-                zs.append(C2[_greedy_cover(dist2 <= D2 + 1e-12)])
+                zs.append(C2[_greedy_cover(_covers(cell, C2, d2v, D2))])
             types.append(Q)
             book_y.append(Y)
             book_z.append(zs)
@@ -211,11 +221,11 @@ class SuccessiveRefinementCipher:
         except ValueError:
             return None
         Y = self.book_y[t]
-        dy = self.d1[x[None, :], Y].mean(axis=1)
-        j = int(np.flatnonzero(dy <= self.D1 + 1e-12)[0])
+        dy = self.d1[x[None, :], Y].sum(axis=1)
+        j = int(np.flatnonzero(dy <= self.D1 * self.n + 1e-9)[0])
         Z = self.book_z[t][j]
-        dz = self.d2[x[None, :], Z].mean(axis=1)
-        w = int(np.flatnonzero(dz <= self.D2 + 1e-12)[0])
+        dz = self.d2[x[None, :], Z].sum(axis=1)
+        w = int(np.flatnonzero(dz <= self.D2 * self.n + 1e-9)[0])
         return t, j, w
 
     @staticmethod
@@ -349,9 +359,9 @@ class SuccessiveRefinementCipher:
                 logsize + sum(c * math.log(pk) for c, pk in zip(Q, self.p, strict=True) if c)
             )
             # the fallback's distortion depends only on the type
-            e1 = sum(c * self.d1[a, fb1[0]] for a, c in enumerate(Q)) / self.n
-            e2 = sum(c * self.d2[a, fb2[0]] for a, c in enumerate(Q)) / self.n
-            if e1 > self.D1 + 1e-12 or e2 > self.D2 + 1e-12:
+            e1 = sum(c * self.d1[a, fb1[0]] for a, c in enumerate(Q))
+            e2 = sum(c * self.d2[a, fb2[0]] for a, c in enumerate(Q))
+            if e1 > self.D1 * self.n + 1e-9 or e2 > self.D2 * self.n + 1e-9:
                 total += prob
         return total
 
