@@ -148,3 +148,24 @@ def test_bad_inputs():
         SuccessiveRefinementCipher.build(
             [0.5, 0.5], "hamming", "hamming", n=20, D1=0.2, D2=0.1, r1=0, r2=0, alpha=0.1
         )
+
+
+def test_finite_n_report_rows_are_the_codes_exact_figures():
+    kw = dict(D1=0.34, D2=0.17, r1=0.34, r2=0.17, alpha=0.3)
+    rows = lk.cipher.finite_n_report([0.3, 0.7], "hamming", "hamming", ns=[3, 6], **kw)
+    assert [r.n for r in rows] == [3, 6]
+    code = SuccessiveRefinementCipher.build([0.3, 0.7], "hamming", "hamming", n=6, **kw)
+    L1, L12 = code.leakage()
+    r = rows[1]
+    assert r.L1_per_symbol == pytest.approx(L1 / 6) and r.L12_per_symbol == pytest.approx(L12 / 6)
+    assert r.jep == pytest.approx(code.jep()) and r.jep_exponent == pytest.approx(
+        -math.log2(code.jep()) / 6
+    )
+    # expected distortions by brute force: the typical blocks are within the levels
+    e1 = sum(
+        float(np.prod(code.p[x]))
+        * _dist(code.d1, x, code.decode1(code.encode(x, [0, 0], [0])[0], [0, 0]))
+        for x in _blocks(code)
+    )
+    assert r.distortion1 == pytest.approx(e1, abs=1e-12)
+    assert r.L1_per_symbol <= r.rate1 + 1e-12

@@ -14,7 +14,7 @@ Rates, key rates and ``alpha`` are in units of ``log base`` (bits by default; ER
 the KL radius ``alpha`` is in bits too).
 """
 
-from ._code import SuccessiveRefinementCipher
+from ._code import FiniteNRow, SuccessiveRefinementCipher, finite_n_report
 from ._regions import (
     KeyRateLimits,
     LeakageRegion,
@@ -25,10 +25,12 @@ from ._regions import (
 )
 
 __all__ = [
+    "FiniteNRow",
     "KeyRateLimits",
     "LeakageRegion",
     "SuccessiveRefinementCipher",
     "alpha_star",
+    "finite_n_report",
     "key_rate_limits",
     "leakage_region",
     "leakage_region_curve",

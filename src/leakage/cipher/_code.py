@@ -365,6 +365,20 @@ class SuccessiveRefinementCipher:
                 total += prob
         return total
 
+    def expected_distortions(self) -> tuple[float, float]:
+        r"""Exact :math:`(E d_1(X^n, \hat X_1^n), E d_2(X^n, \hat X_2^n))` with correct keys
+        (the reproductions do not depend on the key value then)."""
+        X = _all_sequences(self.n, self.p.size)
+        px = np.prod(self.p[X], axis=1)
+        k1 = np.zeros(self.key_bits[0], dtype=np.int64)
+        k2 = np.zeros(self.key_bits[1], dtype=np.int64)
+        e1 = e2 = 0.0
+        for x, w in zip(X, px, strict=True):
+            m1, m2 = self.encode(x, k1, k2)
+            e1 += w * float(np.mean(self.d1[x, self.decode1(m1, k1)]))
+            e2 += w * float(np.mean(self.d2[x, self.decode2(m1, m2, k1, k2)]))
+        return e1, e2
+
     def rates(self) -> tuple[float, float]:
         r""":math:`(\log_2|\mathcal M_1|/n, \log_2|\mathcal M_2|/n)`: the messages the code
         can emit (including :math:`m_0`), in bits per symbol."""
@@ -382,3 +396,59 @@ class SuccessiveRefinementCipher:
 def _sbits(size: int) -> int:
     """:math:`s = \\lceil \\log_2 |\\text{bin}| \\rceil` (0 for a bin of one codeword)."""
     return (size - 1).bit_length() if size > 0 else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class FiniteNRow:
+    """Exact figures of the code built at one blocklength (rates and leakages in bits)."""
+
+    n: int
+    key_bits: tuple[int, int]
+    L1_per_symbol: float  # (1/n) L(X^n -> M1)
+    L12_per_symbol: float  # (1/n) L(X^n -> M1 M2)
+    jep: float
+    jep_exponent: float  # -(1/n) log2 JEP (inf when JEP = 0)
+    rate1: float
+    rate2: float
+    distortion1: float  # expected, exact
+    distortion2: float
+
+
+def finite_n_report(
+    p: ArrayLike,
+    d1: ArrayLike | str,
+    d2: ArrayLike | str,
+    *,
+    ns,
+    D1: float,
+    D2: float,
+    r1: float,
+    r2: float,
+    alpha: float,
+) -> list[FiniteNRow]:
+    """Build the Section IV code at each blocklength in ``ns`` and report its exact
+    figures (compare with :func:`leakage.cipher.leakage_region`, their limits)."""
+    rows = []
+    for n in ns:
+        code = SuccessiveRefinementCipher.build(
+            p, d1, d2, n=int(n), D1=D1, D2=D2, r1=r1, r2=r2, alpha=alpha
+        )
+        L1, L12 = code.leakage()
+        e = code.jep()
+        R1, R2 = code.rates()
+        e1, e2 = code.expected_distortions()
+        rows.append(
+            FiniteNRow(
+                n=code.n,
+                key_bits=code.key_bits,
+                L1_per_symbol=L1 / code.n,
+                L12_per_symbol=L12 / code.n,
+                jep=e,
+                jep_exponent=-math.log2(e) / code.n if e > 0 else math.inf,
+                rate1=R1,
+                rate2=R2,
+                distortion1=e1,
+                distortion2=e2,
+            )
+        )
+    return rows
