@@ -10,7 +10,13 @@ from scipy import sparse
 from scipy.optimize import brentq
 from scipy.special import rel_entr
 
-from ..cipher import alpha_star, key_rate_limits, leakage_region, leakage_region_curve
+from ..cipher import (
+    alpha_star,
+    finite_n_report,
+    key_rate_limits,
+    leakage_region,
+    leakage_region_curve,
+)
 from ..measures import maximal_leakage, mutual_information
 from ..measures.mutual import _column_max
 from ..ratedistortion import (
@@ -719,5 +725,115 @@ def readings(alpha: float = 0.01, r1: float = 0.05, r2: float = 0.05) -> Reprodu
             "Λ under a capped reading has no certified bound (no Lipschitz or convexity "
             "bound is known for the capped sum rate in Q); those values are the best found "
             "by a grid plus local search.",
+        ),
+    )
+
+
+@register("000-finite-n", paper=PAPER, title="The built code at finite n against the limits")
+def finite_n(ns: tuple[int, ...] = tuple(range(2, 13))) -> Reproduction:
+    """The Section IV code built for Bern(0.3) with Fig. 2's parameters (alpha = 0.05):
+    exact (1/n) L(X^n -> M1), (1/n) L(X^n -> M1 M2) and the JEP exponent against n, beside
+    Λ1, Λ2 and alpha."""
+    p, D1, D2, r1, r2, alpha = 0.3, 0.2, 0.1, 0.06, 0.1, 0.05
+    rows = finite_n_report(
+        [p, 1 - p], "hamming", "hamming", ns=ns, D1=D1, D2=D2, r1=r1, r2=r2, alpha=alpha
+    )
+    reg = leakage_region(
+        [p, 1 - p], "hamming", "hamming", D1=D1, D2=D2, R1=None, r1=r1, r2=r2, alpha=alpha
+    )
+    comps = []
+    for r in rows:
+        comps.append(
+            Comparison(
+                f"(1/n) L(X^n→M1) <= log|M1|/n, n={r.n}",
+                r.rate1,
+                r.L1_per_symbol,
+                1e-12,
+                "Definition 2",
+                relation="<=",
+                unit="bits",
+            )
+        )
+        comps.append(
+            Comparison(
+                f"(1/n) L(X^n→M1M2) >= (1/n) L(X^n→M1), n={r.n}",
+                r.L1_per_symbol,
+                r.L12_per_symbol,
+                1e-12,
+                "data processing",
+                relation=">=",
+                unit="bits",
+            )
+        )
+    nn = np.array([r.n for r in rows], dtype=float)
+    fig = Figure(
+        name="finite_n",
+        title="Paper 000: the built code's exact leakage and JEP exponent against n "
+        "(Bern(0.3), D1=0.2, D2=0.1, r1=0.06, r2=0.1, α=0.05)",
+        xlabel="blocklength n",
+        ylabel="bits per symbol",
+        series=(
+            Series("(1/n) L(Xⁿ→M1)", nn, np.array([r.L1_per_symbol for r in rows]), "line+markers"),
+            Series(
+                "(1/n) L(Xⁿ→M1M2)", nn, np.array([r.L12_per_symbol for r in rows]), "line+markers"
+            ),
+            Series(
+                "JEP exponent -(1/n) log Pe",
+                nn,
+                np.array([min(r.jep_exponent, 5.0) for r in rows]),
+                "markers",
+            ),
+            Series("Λ1 (limit)", nn, np.full_like(nn, reg.L1), "dashed"),
+            Series("Λ2 (limit)", nn, np.full_like(nn, reg.L2_inner), "dashed"),
+            Series("α", nn, np.full_like(nn, alpha), "dashed"),
+        ),
+        integer_x=True,
+    )
+    cols = (
+        "n",
+        "key_bits_1",
+        "key_bits_2",
+        "L1_per_symbol",
+        "L12_per_symbol",
+        "JEP",
+        "JEP_exponent",
+        "rate1",
+        "rate2",
+        "E_d1",
+        "E_d2",
+    )
+    table = tuple(
+        (
+            r.n,
+            r.key_bits[0],
+            r.key_bits[1],
+            r.L1_per_symbol,
+            r.L12_per_symbol,
+            r.jep,
+            r.jep_exponent,
+            r.rate1,
+            r.rate2,
+            r.distortion1,
+            r.distortion2,
+        )
+        for r in rows
+    )
+    return Reproduction(
+        id="000-finite-n",
+        paper=PAPER,
+        title="The built code at finite n against the limits",
+        description=(
+            "SuccessiveRefinementCipher.build for n = 2..12: every figure is exact for the "
+            "built code (maximal leakage by Definition 2 from P(m|x^n) with uniform keys, "
+            "JEP summed over types, rates log|M_i|/n), set beside the asymptotic Λ1, Λ2."
+        ),
+        comparisons=tuple(comps),
+        tables=(Table("finite_n", cols, table),),
+        figures=(fig,),
+        notes=(
+            "At these blocklengths the code is far from the limits: the type index, the "
+            "greedy covers' overhead and floor(n r_i) = 0 key bits for n < 10 dominate "
+            "(the c_i log n / n terms of Lemma 5). The figure shows the exact values, not "
+            "the bounds (65)-(77).",
         ),
     )
