@@ -169,3 +169,26 @@ def test_finite_n_report_rows_are_the_codes_exact_figures():
     )
     assert r.distortion1 == pytest.approx(e1, abs=1e-12)
     assert r.L1_per_symbol <= r.rate1 + 1e-12
+
+
+@pytest.mark.parametrize("keys", [(0.0, 0.0), (0.34, 0.17), (0.5, 0.5)])
+def test_eve_never_beats_the_maximal_leakage_bound(keys):
+    """Definition 5: Pr[U = Û] <= 2^L max_u P_U(u) for every guess; the simulated rate's
+    99% Clopper-Pearson interval must reach below the bound."""
+    case = {**CASES[0], "r1": keys[0], "r2": keys[1]}
+    code = _code(case)
+    for f in (None, lambda x: int(x[0]), lambda x: int(x.sum())):
+        g = lk.cipher.guessing_attack(code, trials=1500, rng=7, function=f)
+        assert g.interval[0] <= g.leakage_bound
+        assert g.p_star <= g.leakage_bound <= 1.0
+        assert g.interval[0] <= g.success_rate <= g.interval[1]
+        assert g.leakage_bits == pytest.approx(code.leakage()[1])
+
+
+def test_keys_make_eve_guess_worse():
+    open_ = _code({**CASES[0], "r1": 0.0, "r2": 0.0})
+    keyed = _code({**CASES[0], "r1": 0.5, "r2": 0.5})
+    a = lk.cipher.guessing_attack(open_, trials=3000, rng=3)
+    b = lk.cipher.guessing_attack(keyed, trials=3000, rng=3)
+    assert b.interval[1] < a.interval[0]  # separated at 99% confidence
+    assert keyed.leakage()[1] < open_.leakage()[1]

@@ -14,7 +14,13 @@ Rates, key rates and ``alpha`` are in units of ``log base`` (bits by default; ER
 the KL radius ``alpha`` is in bits too).
 """
 
-from ._code import FiniteNRow, SuccessiveRefinementCipher, finite_n_report
+from ._code import (
+    FiniteNRow,
+    GuessingResult,
+    SuccessiveRefinementCipher,
+    finite_n_report,
+    guessing_attack,
+)
 from ._regions import (
     KeyRateLimits,
     LeakageRegion,
@@ -26,11 +32,13 @@ from ._regions import (
 
 __all__ = [
     "FiniteNRow",
+    "GuessingResult",
     "KeyRateLimits",
     "LeakageRegion",
     "SuccessiveRefinementCipher",
     "alpha_star",
     "finite_n_report",
+    "guessing_attack",
     "key_rate_limits",
     "leakage_region",
     "leakage_region_curve",
