@@ -192,3 +192,32 @@ def test_keys_make_eve_guess_worse():
     b = lk.cipher.guessing_attack(keyed, trials=3000, rng=3)
     assert b.interval[1] < a.interval[0]  # separated at 99% confidence
     assert keyed.leakage()[1] < open_.leakage()[1]
+
+
+def test_save_load_and_streams(tmp_path):
+    code = _code(CASES[2])
+    path = tmp_path / "code.json"
+    code.save(path)
+    back = SuccessiveRefinementCipher.load(path)
+    assert back.leakage() == code.leakage() and back.jep() == code.jep()
+    rng = np.random.default_rng(2)
+    src = rng.integers(0, 3, 5 * code.n)
+    k1 = rng.integers(0, 2, 5 * code.key_bits[0])
+    k2 = rng.integers(0, 2, 5 * code.key_bits[1])
+    msgs = code.encrypt(src, k1, k2)
+    assert msgs == back.encrypt(src, k1, k2)
+    y, z = back.decrypt(msgs, k1, k2)
+    for b in range(5):
+        x = src[b * code.n : (b + 1) * code.n]
+        m1, m2 = code.encode(
+            x,
+            k1[b * code.key_bits[0] : (b + 1) * code.key_bits[0]],
+            k2[b * code.key_bits[1] : (b + 1) * code.key_bits[1]],
+        )
+        assert (m1, m2) == msgs[b]
+    assert y.shape == z.shape == src.shape
+    with pytest.raises(lk.InvalidParameterError, match="multiple of the blocklength"):
+        code.encrypt(src[:-1], k1, k2)
+    with pytest.raises(lk.InvalidParameterError, match="not a cipher code file"):
+        (tmp_path / "x.json").write_text("{}")
+        SuccessiveRefinementCipher.load(tmp_path / "x.json")

@@ -736,3 +736,106 @@ def test_cipher_errors_are_one_line():
         "R1",
     )
     assert_one_line_error(run("cipher", "key-rates", *CIPHER, "--R1", "loose"), "--R1")
+
+
+BUILD = (
+    "--p",
+    "0.3,0.7",
+    "--d1",
+    "hamming",
+    "--d2",
+    "hamming",
+    "--D1",
+    "0.34",
+    "--D2",
+    "0.17",
+    "--r1",
+    "0.34",
+    "--r2",
+    "0.17",
+    "--alpha",
+    "0.3",
+)
+
+
+def test_cipher_build_encrypt_decrypt_round_trip(tmp_path):
+    code_path = tmp_path / "code.json"
+    result = run("cipher", "build", *BUILD, "--n", "6", "--out", str(code_path))
+    assert result.exit_code == 0, result.output
+    assert "bits per symbol" in stdout(result)
+    code = lk.cipher.SuccessiveRefinementCipher.load(code_path)
+    rng = np.random.default_rng(5)
+    src = rng.integers(0, 2, 60)
+    (tmp_path / "src.txt").write_text("".join(map(str, src)))
+    (tmp_path / "k1.txt").write_text(" ".join(map(str, rng.integers(0, 2, 20))))
+    (tmp_path / "k2.txt").write_text("\n".join(map(str, rng.integers(0, 2, 10))))
+    files = [str(tmp_path / f) for f in ("src.txt", "k1.txt", "k2.txt")]
+    m = tmp_path / "m.json"
+    assert (
+        run(
+            "cipher",
+            "encrypt",
+            "--code",
+            str(code_path),
+            "--source",
+            files[0],
+            "--key1",
+            files[1],
+            "--key2",
+            files[2],
+            "--out",
+            str(m),
+        ).exit_code
+        == 0
+    )
+    rec = tmp_path / "rec.json"
+    result = run(
+        "cipher",
+        "decrypt",
+        "--code",
+        str(code_path),
+        "--messages",
+        str(m),
+        "--key1",
+        files[1],
+        "--key2",
+        files[2],
+        "--out",
+        str(rec),
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(rec.read_text())
+    y, z = np.array(out["layer1"]), np.array(out["layer2"])
+    typical = set(code.types)
+    for b in range(10):
+        x = src[6 * b : 6 * b + 6]
+        if tuple(int((x == a).sum()) for a in range(2)) in typical:
+            assert np.mean(x != y[6 * b : 6 * b + 6]) <= 0.34 + 1e-12
+            assert np.mean(x != z[6 * b : 6 * b + 6]) <= 0.17 + 1e-12
+    # a key too short for the stream: one-line error and no output file
+    bad = tmp_path / "bad.json"
+    assert_one_line_error(
+        run(
+            "cipher",
+            "encrypt",
+            "--code",
+            str(code_path),
+            "--source",
+            files[0],
+            "--key1",
+            files[2],
+            "--key2",
+            files[2],
+            "--out",
+            str(bad),
+        ),
+        "key1",
+        "fresh key bits",
+    )
+    assert not bad.exists()
+
+
+def test_cipher_report_json():
+    out = run_json("cipher", "report", *BUILD, "--ns", "3,5")
+    assert [r["n"] for r in out["rows"]] == [3, 5] and out["unit"] == "bits"
+    assert all(r["L1_per_symbol"] <= r["rate1"] + 1e-12 for r in out["rows"])

@@ -39,6 +39,8 @@ from ..ratedistortion import as_distortion_arg
 #: Largest number of reproduction sequences a covering search may scan.
 MAX_CANDIDATES = 2**16
 
+_FORMAT = "leakage.cipher.SuccessiveRefinementCipher/1"
+
 
 def _types(n: int, k: int) -> list[tuple[int, ...]]:
     """All count vectors of length ``k`` summing to ``n`` (the types of length-n sequences)."""
@@ -293,6 +295,141 @@ class SuccessiveRefinementCipher:
         s2 = _sbits(nb[min(u, len(nb) - 1)])
         w = u * 2 ** self.key_bits[1] + (vm ^ self._key_int(k2, self.key_bits[1], s2))
         return Z[min(w, len(Z) - 1)].copy()
+
+    # ------------------------------------------------------------------ streams
+    def encrypt(self, source: ArrayLike, key1: ArrayLike, key2: ArrayLike) -> list[tuple]:
+        """Encode a stream of letters block by block with fresh key bits per block.
+
+        ``source`` has a multiple of ``n`` letters; ``key1``/``key2`` hold at least
+        ``blocks * key_bits[i]`` bits (used in order, never reused). Returns one
+        ``(m1, m2)`` pair per block."""
+        src, k1, k2, blocks = self._stream(source, key1, key2)
+        b1, b2 = self.key_bits
+        return [
+            self.encode(
+                src[i * self.n : (i + 1) * self.n],
+                k1[i * b1 : (i + 1) * b1],
+                k2[i * b2 : (i + 1) * b2],
+            )
+            for i in range(blocks)
+        ]
+
+    def decrypt(self, messages, key1: ArrayLike, key2: ArrayLike):
+        """Both layers' reproductions of a message stream: two arrays of ``n`` letters per
+        block, concatenated."""
+        blocks = len(messages)
+        b1, b2 = self.key_bits
+        k1 = self._bits(key1, blocks * b1, "key1")
+        k2 = self._bits(key2, blocks * b2, "key2")
+        y, z = [], []
+        for i, (m1, m2) in enumerate(messages):
+            kk1, kk2 = k1[i * b1 : (i + 1) * b1], k2[i * b2 : (i + 1) * b2]
+            y.append(self.decode1(tuple(m1), kk1))
+            z.append(self.decode2(tuple(m1), tuple(m2), kk1, kk2))
+        empty = np.zeros(0, dtype=np.int64)
+        return (np.concatenate(y) if y else empty, np.concatenate(z) if z else empty)
+
+    @staticmethod
+    def _bits(key: ArrayLike, need: int, name: str) -> np.ndarray:
+        k = np.asarray(key, dtype=np.int64).ravel()
+        if np.any((k != 0) & (k != 1)):
+            raise InvalidParameterError(f"SuccessiveRefinementCipher: '{name}' must hold bits 0/1.")
+        if k.size < need:
+            raise InvalidParameterError(
+                f"SuccessiveRefinementCipher: '{name}' holds {k.size} bits; the stream needs "
+                f"{need} (fresh key bits for every block). Supply a longer key."
+            )
+        return k
+
+    def _stream(self, source, key1, key2):
+        src = np.asarray(source, dtype=np.int64).ravel()
+        if src.size % self.n or src.size == 0:
+            raise InvalidParameterError(
+                f"SuccessiveRefinementCipher: the source has {src.size} letters, not a "
+                f"positive multiple of the blocklength n = {self.n}; pad or trim it."
+            )
+        blocks = src.size // self.n
+        return (
+            src,
+            self._bits(key1, blocks * self.key_bits[0], "key1"),
+            self._bits(key2, blocks * self.key_bits[1], "key2"),
+            blocks,
+        )
+
+    # ------------------------------------------------------------------ files
+    def to_dict(self) -> dict:
+        from .. import __version__
+
+        return {
+            "format": _FORMAT,
+            "library_version": __version__,
+            "p": self.p.tolist(),
+            "d1": self.d1.tolist(),
+            "d2": self.d2.tolist(),
+            "n": self.n,
+            "D1": self.D1,
+            "D2": self.D2,
+            "r1": self.r1,
+            "r2": self.r2,
+            "alpha": self.alpha,
+            "key_bits": list(self.key_bits),
+            "types": [list(t) for t in self.types],
+            "book_y": [Y.tolist() for Y in self.book_y],
+            "book_z": [[Z.tolist() for Z in zs] for zs in self.book_z],
+            "fallback": [self.fallback[0].tolist(), self.fallback[1].tolist()],
+        }
+
+    def save(self, path) -> None:
+        """Write the code as JSON, atomically (a failed write leaves no partial file)."""
+        import json
+
+        from ..io import atomic_write
+
+        with atomic_write(path) as f:
+            json.dump(self.to_dict(), f)
+            f.write("\n")
+
+    @classmethod
+    def load(cls, path) -> SuccessiveRefinementCipher:
+        """Read a code written by :meth:`save`."""
+        import json
+
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InvalidParameterError(
+                f"SuccessiveRefinementCipher.load: cannot read '{path}' ({exc})."
+            ) from None
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise InvalidParameterError(
+                f"SuccessiveRefinementCipher.load: '{path}' is not a cipher code file "
+                f'(expected "format": "{_FORMAT}").'
+            )
+        n = int(data["n"])
+
+        def arr(v, width):
+            return np.asarray(v, dtype=np.int64).reshape(-1, width)
+
+        return cls(
+            p=np.asarray(data["p"], float),
+            d1=np.asarray(data["d1"], float),
+            d2=np.asarray(data["d2"], float),
+            n=n,
+            D1=float(data["D1"]),
+            D2=float(data["D2"]),
+            r1=float(data["r1"]),
+            r2=float(data["r2"]),
+            alpha=float(data["alpha"]),
+            key_bits=(int(data["key_bits"][0]), int(data["key_bits"][1])),
+            types=[tuple(int(c) for c in t) for t in data["types"]],
+            book_y=[arr(Y, n) for Y in data["book_y"]],
+            book_z=[[arr(Z, n) for Z in zs] for zs in data["book_z"]],
+            fallback=(
+                np.asarray(data["fallback"][0], np.int64),
+                np.asarray(data["fallback"][1], np.int64),
+            ),
+        )
 
     # ------------------------------------------------------------------ exact figures
     def message_channels(self) -> tuple[sparse.csr_array, sparse.csr_array, np.ndarray]:
