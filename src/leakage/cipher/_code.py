@@ -60,19 +60,42 @@ def _all_sequences(n: int, k: int) -> np.ndarray:
     return (idx[:, None] // (k ** np.arange(n - 1, -1, -1))[None, :]) % k
 
 
+def _masks(S: np.ndarray, k: int) -> np.ndarray:
+    """Per-letter bitmasks of sequences (n <= 63): ``out[a, i]`` has bit t set iff
+    ``S[i, t] == a``."""
+    w = np.left_shift(np.uint64(1), np.arange(S.shape[1], dtype=np.uint64))
+    return np.stack(
+        [((S == a).astype(np.uint64) * w).sum(axis=1, dtype=np.uint64) for a in range(k)]
+    )
+
+
 def _covers(X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float) -> np.ndarray:
     """Boolean matrix ``d(x^n, c^n) <= D`` (rows X, columns C), in column chunks. The test
-    is on sums, ``sum_t d(x_t, c_t) <= n D + 1e-9``, everywhere in this module."""
+    is on sums, ``sum_t d(x_t, c_t) <= n D + 1e-9``, everywhere in this module.
+
+    The sum is ``sum_{a,b} d(a,b) popcount(mask_a(x) & mask_b(c))`` over letter pairs with
+    ``d(a, b) != 0``: a few vectorized bit counts instead of a loop over positions."""
     out = np.empty((X.shape[0], C.shape[0]), dtype=bool)
     n = X.shape[1]
-    lim = D * n + 1e-9  # compare sums, not averages
-    step = max(1, 2**22 // max(X.shape[0], 1))
-    for a in range(0, C.shape[0], step):
-        Cb = C[a : a + step]
+    lim = D * n + 1e-9
+    step = max(1, 2**23 // max(X.shape[0], 1))
+    pairs = [
+        (a, b, float(d[a, b])) for a in range(d.shape[0]) for b in range(d.shape[1]) if d[a, b] != 0
+    ]
+    if n <= 63 and hasattr(np, "bitwise_count"):
+        mX, mC = _masks(X, d.shape[0]), _masks(C, d.shape[1])
+        for s0 in range(0, C.shape[0], step):
+            acc = np.zeros((X.shape[0], min(step, C.shape[0] - s0)))
+            for a, b, w in pairs:
+                acc += w * np.bitwise_count(mX[a][:, None] & mC[b][None, s0 : s0 + step])
+            out[:, s0 : s0 + step] = acc <= lim
+        return out
+    for s0 in range(0, C.shape[0], step):  # fallback: a loop over the n positions
+        Cb = C[s0 : s0 + step]
         acc = np.zeros((X.shape[0], Cb.shape[0]))
         for t in range(n):
             acc += d[X[:, t]][:, Cb[:, t]]
-        out[:, a : a + step] = acc <= lim
+        out[:, s0 : s0 + step] = acc <= lim
     return out
 
 
