@@ -69,7 +69,9 @@ def _masks(S: np.ndarray, k: int) -> np.ndarray:
     )
 
 
-def _covers(X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float) -> np.ndarray:
+def _covers(
+    X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float, mC: np.ndarray | None = None
+) -> np.ndarray:
     """Boolean matrix ``d(x^n, c^n) <= D`` (rows X, columns C), in column chunks. The test
     is on sums, ``sum_t d(x_t, c_t) <= n D + 1e-9``, everywhere in this module.
 
@@ -83,11 +85,21 @@ def _covers(X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float) -> np.ndarray
         (a, b, float(d[a, b])) for a in range(d.shape[0]) for b in range(d.shape[1]) if d[a, b] != 0
     ]
     if n <= 63 and hasattr(np, "bitwise_count"):
-        mX, mC = _masks(X, d.shape[0]), _masks(C, d.shape[1])
+        mX = _masks(X, d.shape[0])
+        mC = _masks(C, d.shape[1]) if mC is None else mC
+        integer = all(float(w).is_integer() and 0 < w < 256 for _, _, w in pairs)
+        wmax = max((w for _, _, w in pairs), default=0.0)
+        small = integer and wmax * n < 256  # per-entry sums fit a byte: 4x less traffic
+        dtype = np.uint8 if small else (np.int32 if integer else np.float64)
         for s0 in range(0, C.shape[0], step):
-            acc = np.zeros((X.shape[0], min(step, C.shape[0] - s0)))
+            width = min(step, C.shape[0] - s0)
+            acc = np.zeros((X.shape[0], width), dtype=dtype)
             for a, b, w in pairs:
-                acc += w * np.bitwise_count(mX[a][:, None] & mC[b][None, s0 : s0 + step])
+                cnt = np.bitwise_count(mX[a][:, None] & mC[b][None, s0 : s0 + step])
+                if integer and w == 1:
+                    acc += cnt
+                else:
+                    acc += (np.uint8(w) if small else (int(w) if integer else w)) * cnt
             out[:, s0 : s0 + step] = acc <= lim
         return out
     for s0 in range(0, C.shape[0], step):  # fallback: a loop over the n positions
@@ -188,6 +200,8 @@ class SuccessiveRefinementCipher:
         C2 = _all_sequences(n, d2v.shape[1])
         X = _all_sequences(n, k)
         counts = np.stack([(X == a).sum(axis=1) for a in range(k)], axis=1)
+        masks1 = _masks(C1, d1v.shape[1]) if n <= 63 else None
+        masks2 = _masks(C2, d2v.shape[1]) if n <= 63 else None
         types, book_y, book_z = [], [], []
         with np.errstate(divide="ignore"):
             logp = np.log2(pv)
@@ -198,7 +212,7 @@ class SuccessiveRefinementCipher:
             if kl > alpha + delta + 1e-12:
                 continue
             T = X[np.all(counts == np.asarray(Q), axis=1)]
-            cov1 = _covers(T, C1, d1v, D1)
+            cov1 = _covers(T, C1, d1v, D1, masks1)
             chosen = _greedy_cover(cov1)
             Y = C1[chosen]
             # the encoder: x -> the first chosen codeword that covers it
@@ -210,7 +224,7 @@ class SuccessiveRefinementCipher:
                 if cell.shape[0] == 0:
                     zs.append(C2[:0])
                     continue
-                zs.append(C2[_greedy_cover(_covers(cell, C2, d2v, D2))])
+                zs.append(C2[_greedy_cover(_covers(cell, C2, d2v, D2, masks2))])
             types.append(Q)
             book_y.append(Y)
             book_z.append(zs)
