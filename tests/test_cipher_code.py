@@ -221,3 +221,25 @@ def test_save_load_and_streams(tmp_path):
     with pytest.raises(lk.InvalidParameterError, match="not a cipher code file"):
         (tmp_path / "x.json").write_text("{}")
         SuccessiveRefinementCipher.load(tmp_path / "x.json")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_second_layer_leakage_equals_the_corrected_counting_formula(case):
+    """2^{L(X^n -> M1 M2)} = [m0] + sum over (type, bin) of sum over m2 of the largest
+    P(m2 | x) among the blocks of that bin (eqs. (68)-(71) with j unknown to Eve)."""
+    from leakage.cipher._code import _bins, _sbits
+
+    code = _code(case)
+    b1, b2 = code.key_bits
+    total = 1.0  # m0: some type of these codes is atypical
+    assert len(code.types) < math.comb(code.n + code.p.size - 1, code.p.size - 1)
+    for t, Y in enumerate(code.book_y):
+        for i, size in enumerate(_bins(len(Y), b1)):
+            best: dict = {}
+            for j in range(i * 2**b1, i * 2**b1 + size):
+                for u, zsize in enumerate(_bins(len(code.book_z[t][j]), b2)):
+                    s2 = _sbits(zsize)
+                    for v in range(2**s2):
+                        best[(u, v)] = max(best.get((u, v), 0.0), 2.0**-s2)
+            total += sum(best.values())
+    assert 2.0 ** code.leakage()[1] == pytest.approx(total, rel=1e-12)
