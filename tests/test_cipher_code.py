@@ -243,3 +243,11 @@ def test_second_layer_leakage_equals_the_corrected_counting_formula(case):
                         best[(u, v)] = max(best.get((u, v), 0.0), 2.0**-s2)
             total += sum(best.values())
     assert 2.0 ** code.leakage()[1] == pytest.approx(total, rel=1e-12)
+
+
+def test_eve_lower_bound_106_is_below_the_upper_bound():
+    code = _code(CASES[0])
+    g = lk.cipher.guessing_attack(code, trials=200, rng=0)
+    assert 0.0 < g.lower_bound_106 <= g.leakage_bound
+    # at this blocklength the polynomial factors of (106) dominate
+    assert g.lower_bound_106 < 1e-3

@@ -640,6 +640,7 @@ class GuessingResult:
     leakage_bound: float  # 2^{L(X^n -> M1 M2)} max_u P_U(u): no guess can beat it
     p_star: float  # max_u P_U(u), the best blind guess
     leakage_bits: float  # L(X^n -> M1 M2), exact
+    lower_bound_106: float  # the converse's guarantee (106), asymptotic in n (see below)
 
 
 def _compositions(total: int, parts: int):
@@ -702,7 +703,9 @@ def guessing_attack(
     the MAP guess of :math:`U = f(X^n)` (``function``, default the block itself). Eve's
     strategy satisfies :math:`U - X^n - (M_1,M_2) - \hat U`, so by Definition 5 her
     success can never exceed :math:`2^{L(X^n\to M_1M_2)} \max_u P_U(u)`; the result sets
-    the empirical rate and its Clopper–Pearson interval beside that bound.
+    the empirical rate and its Clopper–Pearson interval beside that bound, and the
+    converse's lower bound (106) on the success of Eve's scheme (valid for large ``n``:
+    at small ``n`` its polynomial factors make it tiny).
     """
     from scipy.stats import beta as beta_dist
 
@@ -732,6 +735,23 @@ def guessing_attack(
         guess = _type_guess(code, y, z, gen)
         wins += int(f(guess) == f(x))
     a = (1 - confidence) / 2
+    # (106): (b4 p*/2) max_{D(Q||P) <= alpha} 2^{n (R(Q, inf, D1, D2) - r1 - r2)}, with
+    # b4 = (n+1)^{-|X|} (n+1)^{-|X||X1||X2|}; a large-n statement ((105) needs
+    # 1 - 2^{-n(alpha - D(Q||P) - b3)} >= 1/2), reported as the formula's value
+    from ..ratedistortion import successive_refinement_rate
+
+    k, n1, n2 = code.p.size, code.d1.shape[1], code.d2.shape[1]
+    n = code.n
+    log_b4 = -(k + k * n1 * n2) * math.log2(n + 1)
+    best = -math.inf
+    for Q in code.types:
+        q = np.asarray(Q, float) / n
+        on = q > 0
+        if float(np.sum(q[on] * np.log2(q[on] / code.p[on]))) > code.alpha + 1e-12:
+            continue
+        R = successive_refinement_rate(q, code.d1, code.d2, code.D1, code.D2, None).lower
+        best = max(best, n * (R - code.r1 - code.r2))
+    lb106 = 2.0 ** (log_b4 + math.log2(p_star / 2) + best) if math.isfinite(best) else 0.0
     lo = 0.0 if wins == 0 else float(beta_dist.ppf(a, wins, trials - wins + 1))
     hi = 1.0 if wins == trials else float(beta_dist.ppf(1 - a, wins + 1, trials - wins))
     return GuessingResult(
@@ -743,4 +763,5 @@ def guessing_attack(
         leakage_bound=min(1.0, 2.0**L12 * p_star),
         p_star=p_star,
         leakage_bits=L12,
+        lower_bound_106=min(lb106, 1.0),
     )
