@@ -193,3 +193,27 @@ def test_straight_piece_of_the_curve_is_certified():
         r = rate_distortion(p, d, D, tol=1e-10)
         assert r.converged and r.gap <= 1e-10
         assert r.distortion <= D + 1e-15
+
+
+def test_curve_through_d_min_and_d_max_regression():
+    """Found by the property test in CI: a curve whose last point is D_max up to rounding
+    warm-started the next point from a near-zero slope, no slope reached D and the solver
+    crashed; and D_min summed in another order sat one ulp above the engine's D_min."""
+    p = np.array(
+        [
+            0.40038770736714524,
+            0.23991579697719626,
+            0.09120040306521236,
+            0.21759125482885708,
+            0.05090483776158901,
+        ]
+    )
+    d = np.random.default_rng(0).uniform(0, 1, (5, 3))
+    D_min, D_max = p @ d.min(axis=1), (p @ d).min()
+    Ds = D_min + np.array([0.0, 0.5, 1.0]) * (D_max - D_min)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = rate_distortion_curve(p, d, Ds, tol=1e-9)
+    assert np.all(c.gap <= 1e-9)
+    for D, rate in zip(Ds, c.rate, strict=True):
+        assert rate == pytest.approx(rate_distortion(p, d, D, tol=1e-11).rate, abs=2e-9)

@@ -297,8 +297,10 @@ def solve_target(
     slope multiplier at ``D`` (``inf`` at ``D = D_min``)."""
     p, d, dd = prob.p, prob.d, prob.dd
     n_hat = d.shape[1]
-    if beta0 is not None and not (math.isfinite(beta0) and beta0 > 0):
-        beta0 = None  # a warm start from the flat part of the curve carries no slope
+    if beta0 is not None and not (
+        math.isfinite(beta0) and 1e-4 * prob.beta_scale < beta0 < 1e4 * prob.beta_scale
+    ):
+        beta0 = None  # a warm slope from the ends of the curve (near D_max or D_min) misleads
     q_init = np.full(n_hat, 1.0 / n_hat) if q0 is None else np.maximum(q0, 1e-12 / n_hat)
     q_init = q_init / q_init.sum()
     tol_in = tol / 8
@@ -330,7 +332,11 @@ def solve_target(
     def record(s: Slope) -> None:
         nonlocal best_lower, lo, hi
         best_lower = max(best_lower, s.lower(D, prob.D_min))
-        if s.distortion > D:
+        # at beta = inf the distortion is D_min up to rounding: never "above" D_min
+        above = s.distortion > D and not (
+            math.isinf(s.beta) and s.distortion - D <= 1e-12 * max(1.0, abs(D))
+        )
+        if above:
             if lo is None or s.beta > lo.beta:
                 lo = s
         elif hi is None or s.beta < hi.beta:
@@ -372,6 +378,9 @@ def solve_target(
 
     def done(beta: float, q: np.ndarray, converged: bool):
         u, Q = upper_channel()[:2]
+        if Q is None:  # no slope reached D (D within rounding of D_min): the exact
+            Q = Q_min  # minimum-distortion channel is feasible, its rate an upper bound
+            u = mutual_information_nats(p, Q)
         dist = float(p @ (Q * d).sum(axis=1))
         return u, best_lower, Q, dist, beta, q, n_total, converged and u - best_lower <= tol
 
@@ -467,4 +476,6 @@ def solve_rd(prob: Problem, D: float, tol_n: float, max_iter: int, func: str, wa
         q = Q[0].copy()
         return 0.0, 0.0, Q, prob.D_max, 0.0, q, 0, True
     beta0, q0 = warm if warm is not None else (None, None)
+    if D <= prob.D_min + 1e-12 * max(1.0, prob.D_min):
+        D = prob.D_min  # within rounding of D_min (e.g. D_min summed in another order)
     return solve_target(prob, max(D, prob.D_min), tol_n, max_iter, beta0, q0)
