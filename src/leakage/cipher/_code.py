@@ -111,6 +111,16 @@ def _covers(
     return out
 
 
+def _is_metric(d1: np.ndarray, d2: np.ndarray) -> bool:
+    """Whether both layers use one metric on one alphabet (zero diagonal, symmetric,
+    triangle inequality): then the per-letter average is a metric on sequences."""
+    if d1.shape != d2.shape or d1.shape[0] != d1.shape[1] or not np.array_equal(d1, d2):
+        return False
+    if np.any(np.diag(d1) != 0) or not np.array_equal(d1, d1.T):
+        return False
+    return bool(np.all(d1[:, None, :] <= d1[:, :, None] + d1[None, :, :] + 1e-12))
+
+
 def _greedy_cover(covers: np.ndarray) -> list[int]:
     """Greedy set cover: columns (candidates) chosen until every row is covered. Gains are
     updated incrementally (each row is subtracted once), so the whole cover costs one pass
@@ -202,6 +212,7 @@ class SuccessiveRefinementCipher:
         counts = np.stack([(X == a).sum(axis=1) for a in range(k)], axis=1)
         masks1 = _masks(C1, d1v.shape[1]) if n <= 63 else None
         masks2 = _masks(C2, d2v.shape[1]) if n <= 63 else None
+        metric = masks2 is not None and _is_metric(d1v, d2v)
         types, book_y, book_z = [], [], []
         with np.errstate(divide="ignore"):
             logp = np.log2(pv)
@@ -224,7 +235,15 @@ class SuccessiveRefinementCipher:
                 if cell.shape[0] == 0:
                     zs.append(C2[:0])
                     continue
-                zs.append(C2[_greedy_cover(_covers(cell, C2, d2v, D2, masks2))])
+                if metric:
+                    # d(z, y) <= d(z, x) + d(x, y) <= D2 + D1 for any useful z: only
+                    # those candidates can cover the cell (the cover is the same)
+                    near = np.flatnonzero(_covers(Y[j : j + 1], C2, d2v, D1 + D2, masks2)[0])
+                    sub = C2[near]
+                    pick = _greedy_cover(_covers(cell, sub, d2v, D2, masks2[:, near]))
+                    zs.append(sub[pick])
+                else:
+                    zs.append(C2[_greedy_cover(_covers(cell, C2, d2v, D2, masks2))])
             types.append(Q)
             book_y.append(Y)
             book_z.append(zs)
