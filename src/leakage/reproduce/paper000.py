@@ -730,7 +730,7 @@ def readings(alpha: float = 0.01, r1: float = 0.05, r2: float = 0.05) -> Reprodu
 
 
 @register("000-finite-n", paper=PAPER, title="The built code at finite n against the limits")
-def finite_n(ns: tuple[int, ...] = tuple(range(2, 13))) -> Reproduction:
+def finite_n(ns: tuple[int, ...] = tuple(range(4, 17))) -> Reproduction:
     """The Section IV code built for Bern(0.3) with Fig. 2's parameters (alpha = 0.05):
     exact (1/n) L(X^n -> M1), (1/n) L(X^n -> M1 M2) and the JEP exponent against n, beside
     Λ1, Λ2 and alpha."""
@@ -823,7 +823,7 @@ def finite_n(ns: tuple[int, ...] = tuple(range(2, 13))) -> Reproduction:
         paper=PAPER,
         title="The built code at finite n against the limits",
         description=(
-            "SuccessiveRefinementCipher.build for n = 2..12: every figure is exact for the "
+            "SuccessiveRefinementCipher.build for n = 4..16: every figure is exact for the "
             "built code (maximal leakage by Definition 2 from P(m|x^n) with uniform keys, "
             "JEP summed over types, rates log|M_i|/n), set beside the asymptotic Λ1, Λ2."
         ),
