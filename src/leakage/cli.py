@@ -1018,6 +1018,10 @@ def _letters(value: str, option: str) -> np.ndarray:
 
 _MSG_FORMAT = "leakage.cipher.messages/1"
 
+CodeOpt = Annotated[Path, typer.Option("--code", metavar="CODE.json", help="Built code.")]
+Key1Opt = Annotated[str, typer.Option("--key1", metavar="FILE", help="Bits of K1, in order.")]
+Key2Opt = Annotated[str, typer.Option("--key2", metavar="FILE", help="Bits of K2, in order.")]
+
 
 @cipher_app.command("build")
 def _cipher_build(
@@ -1064,12 +1068,12 @@ def _cipher_build(
 
 @cipher_app.command("encrypt")
 def _cipher_encrypt(
-    code_path: Annotated[Path, typer.Option("--code", metavar="CODE.json", help="Built code.")],
+    code_path: CodeOpt,
     source: Annotated[
         str, typer.Option("--source", metavar="FILE", help="Source letters (a multiple of n).")
     ],
-    key1: Annotated[str, typer.Option("--key1", metavar="FILE", help="Bits of K1, in order.")],
-    key2: Annotated[str, typer.Option("--key2", metavar="FILE", help="Bits of K2, in order.")],
+    key1: Key1Opt,
+    key2: Key2Opt,
     out: Annotated[
         Path, typer.Option("--out", "-o", metavar="MESSAGES.json", help="Message file.")
     ],
@@ -1090,12 +1094,12 @@ def _cipher_encrypt(
 
 @cipher_app.command("decrypt")
 def _cipher_decrypt(
-    code_path: Annotated[Path, typer.Option("--code", metavar="CODE.json", help="Built code.")],
+    code_path: CodeOpt,
     messages: Annotated[
         Path, typer.Option("--messages", metavar="MESSAGES.json", help="From encrypt.")
     ],
-    key1: Annotated[str, typer.Option("--key1", metavar="FILE", help="Bits of K1.")],
-    key2: Annotated[str, typer.Option("--key2", metavar="FILE", help="Bits of K2.")],
+    key1: Key1Opt,
+    key2: Key2Opt,
     out: Annotated[
         Path, typer.Option("--out", "-o", metavar="RECON.json", help="Both reproductions.")
     ],

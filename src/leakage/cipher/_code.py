@@ -210,9 +210,8 @@ class SuccessiveRefinementCipher:
         C2 = _all_sequences(n, d2v.shape[1])
         X = _all_sequences(n, k)
         counts = np.stack([(X == a).sum(axis=1) for a in range(k)], axis=1)
-        masks1 = _masks(C1, d1v.shape[1]) if n <= 63 else None
-        masks2 = _masks(C2, d2v.shape[1]) if n <= 63 else None
-        metric = masks2 is not None and _is_metric(d1v, d2v)
+        masks1, masks2 = _masks(C1, d1v.shape[1]), _masks(C2, d2v.shape[1])  # n <= 16 here
+        metric = _is_metric(d1v, d2v)
         types, book_y, book_z = [], [], []
         with np.errstate(divide="ignore"):
             logp = np.log2(pv)
@@ -235,15 +234,15 @@ class SuccessiveRefinementCipher:
                 if cell.shape[0] == 0:
                     zs.append(C2[:0])
                     continue
-                if metric:
-                    # d(z, y) <= d(z, x) + d(x, y) <= D2 + D1 for any useful z: only
-                    # those candidates can cover the cell (the cover is the same)
-                    near = np.flatnonzero(_covers(Y[j : j + 1], C2, d2v, D1 + D2, masks2)[0])
-                    sub = C2[near]
-                    pick = _greedy_cover(_covers(cell, sub, d2v, D2, masks2[:, near]))
-                    zs.append(sub[pick])
-                else:
-                    zs.append(C2[_greedy_cover(_covers(cell, C2, d2v, D2, masks2))])
+                # with one metric, d(z, y) <= d(z, x) + d(x, y) <= D2 + D1 for any useful
+                # z: only those candidates can cover the cell (the cover is the same)
+                near = (
+                    np.flatnonzero(_covers(Y[j : j + 1], C2, d2v, D1 + D2, masks2)[0])
+                    if metric
+                    else np.arange(C2.shape[0])
+                )
+                pick = _greedy_cover(_covers(cell, C2[near], d2v, D2, masks2[:, near]))
+                zs.append(C2[near][pick])
             types.append(Q)
             book_y.append(Y)
             book_z.append(zs)
@@ -286,6 +285,21 @@ class SuccessiveRefinementCipher:
         w = int(np.flatnonzero(dz <= self.D2 * self.n + 1e-9)[0])
         return t, j, w
 
+    def _s1(self, t: int, i: int) -> int:
+        """Key bits used by bin ``i`` of type ``t``'s first-layer codebook."""
+        return _sbits(_bins(len(self.book_y[t]), self.key_bits[0])[i])
+
+    def _s2(self, Z: np.ndarray, u: int) -> int:
+        """Key bits used by bin ``u`` of a second-layer codebook ``Z``."""
+        nb = _bins(len(Z), self.key_bits[1])
+        return _sbits(nb[min(u, len(nb) - 1)])
+
+    def _first(self, m1: tuple, k1: ArrayLike) -> tuple[int, int]:
+        """(type, first-layer codeword index) that ``m1`` and ``k1`` decode to."""
+        t, i, jm = (int(v) for v in m1)
+        j = i * 2 ** self.key_bits[0] + (jm ^ self._key_int(k1, self.key_bits[0], self._s1(t, i)))
+        return t, min(j, len(self.book_y[t]) - 1)
+
     @staticmethod
     def _key_int(key: ArrayLike, bits: int, s: int) -> int:
         k = np.asarray(key, dtype=np.int64).ravel()
@@ -319,37 +333,30 @@ class SuccessiveRefinementCipher:
         t, j, w = loc
         b1, b2 = 2 ** self.key_bits[0], 2 ** self.key_bits[1]
         i, jj = divmod(j, b1)
-        s1 = _sbits(_bins(len(self.book_y[t]), self.key_bits[0])[i])
+        s1 = self._s1(t, i)
         u, vv = divmod(w, b2)
-        s2 = _sbits(_bins(len(self.book_z[t][j]), self.key_bits[1])[u])
+        s2 = self._s2(self.book_z[t][j], u)
         m1 = (t, i, jj ^ self._key_int(k1, self.key_bits[0], s1))
         m2 = (u, vv ^ self._key_int(k2, self.key_bits[1], s2))
         return m1, m2
 
     def decode1(self, m1: tuple, k1: ArrayLike) -> np.ndarray:
         """Eq. (56): the first-layer reproduction."""
-        t, i, jm = (int(v) for v in m1)
-        if t < 0:
+        if int(m1[0]) < 0:
             return self.fallback[0].copy()
-        s1 = _sbits(_bins(len(self.book_y[t]), self.key_bits[0])[i])
-        j = i * 2 ** self.key_bits[0] + (jm ^ self._key_int(k1, self.key_bits[0], s1))
-        return self.book_y[t][min(j, len(self.book_y[t]) - 1)].copy()
+        t, j = self._first(m1, k1)
+        return self.book_y[t][j].copy()
 
     def decode2(self, m1: tuple, m2: tuple, k1: ArrayLike, k2: ArrayLike) -> np.ndarray:
         """Eq. (57): the second-layer reproduction."""
-        t, i, jm = (int(v) for v in m1)
-        if t < 0:
+        if int(m1[0]) < 0:
             return self.fallback[1].copy()
-        s1 = _sbits(_bins(len(self.book_y[t]), self.key_bits[0])[i])
-        j = i * 2 ** self.key_bits[0] + (jm ^ self._key_int(k1, self.key_bits[0], s1))
-        j = min(j, len(self.book_y[t]) - 1)
+        t, j = self._first(m1, k1)
         Z = self.book_z[t][j]
         if len(Z) == 0:
             return self.fallback[1].copy()
         u, vm = (int(v) for v in m2)
-        nb = _bins(len(Z), self.key_bits[1])
-        s2 = _sbits(nb[min(u, len(nb) - 1)])
-        w = u * 2 ** self.key_bits[1] + (vm ^ self._key_int(k2, self.key_bits[1], s2))
+        w = u * 2 ** self.key_bits[1] + (vm ^ self._key_int(k2, self.key_bits[1], self._s2(Z, u)))
         return Z[min(w, len(Z) - 1)].copy()
 
     # ------------------------------------------------------------------ streams
@@ -505,9 +512,9 @@ class SuccessiveRefinementCipher:
             else:
                 t, j, w = loc
                 i, _ = divmod(j, b1)
-                s1 = _sbits(_bins(len(self.book_y[t]), self.key_bits[0])[i])
+                s1 = self._s1(t, i)
                 u, _ = divmod(w, b2)
-                s2 = _sbits(_bins(len(self.book_z[t][j]), self.key_bits[1])[u])
+                s2 = self._s2(self.book_z[t][j], u)
                 m1s = [((t, i, a), 2.0**-s1) for a in range(2**s1)]
                 pairs = [
                     ((t, i, a), (u, c), 2.0 ** -(s1 + s2))

@@ -8,6 +8,7 @@ distortion, the key-rate conditions of Corollaries 2 and 4 and the floor
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from numpy.typing import ArrayLike
 from .._validation import as_pmf, check_base, check_nonnegative, check_positive
 from ..errors import InfeasibleError, InvalidParameterError
 from ..ratedistortion import as_distortion_arg
-from ..ratedistortion._refinement import _Ctx, capped_cvxpy, conditional, joint_info, uncapped
+from ..ratedistortion._refinement import _Ctx, capped_candidates, joint_info, uncapped
 from ..units import from_nats, to_nats
 from ._bounds import gibbs_upper, slope_lower
 from ._search import SearchResult, ball_extremum, kl
@@ -175,14 +176,8 @@ class _Terms:
                     "KL ball (ERRATA: Theorem 1 needs (21)); raise R1, or use R1='tight'."
                 )
             if joint_info(p, Qj)[0] > max(cap, rd1[0]) + 1e-12:
-                _up, _lo_c, V, _b = conditional(ctx, rd1[2])
-                S = joint_info(p, rd1[2][:, :, None] * V)[1]
-                if self.R1 != "tight" and cap > rd1[0] + 1e-7:
-                    got = capped_cvxpy(ctx, cap, margin=1e-10)
-                    if got is not None:
-                        Qc = ctx.repair(got[0])
-                        if Qc is not None and ctx.feasible(Qc, cap):
-                            S = min(S, joint_info(p, Qc)[1])
+                cands = capped_candidates(ctx, rd1, cap, self.R1 != "tight")[0]
+                S = min(c[0] for c in cands)
         st = _State(A, S, float(rd1[4]), rd1[5], np.array([b1, b2], dtype=float), q12)
         self.cache[key] = st
         return st
@@ -286,6 +281,22 @@ def _setup(p, d1, d2, D1, D2, R1, base, alpha, func):
     if alpha is not None:
         alpha_n = to_nats(check_positive(alpha, func=func, name="alpha"), base)
     return base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n
+
+
+def _numbers(fn, base, r1, r2, tol, max_evals, R2):
+    """Key rates, tolerance and message rate validated and in nats; the budget an int."""
+    return (
+        to_nats(check_nonnegative(r1, func=fn, name="r1"), base),
+        to_nats(check_nonnegative(r2, func=fn, name="r2"), base),
+        to_nats(check_positive(tol, func=fn, name="tol"), base),
+        int(check_positive(max_evals, func=fn, name="max_evals", integer=True)),
+        None if R2 is None else to_nats(check_nonnegative(R2, func=fn, name="R2"), base),
+    )
+
+
+def _bits(x: float, base: float) -> float:
+    """A nats value in the caller's base (``nan`` for a missing bound)."""
+    return float(from_nats(x, base)) if math.isfinite(x) else math.nan
 
 
 def _extremum(
@@ -404,11 +415,7 @@ def leakage_region(
     base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n = _setup(
         p, d1, d2, D1, D2, R1, base, alpha, fn
     )
-    r1n = to_nats(check_nonnegative(r1, func=fn, name="r1"), base)
-    r2n = to_nats(check_nonnegative(r2, func=fn, name="r2"), base)
-    tol_n = to_nats(check_positive(tol, func=fn, name="tol"), base)
-    max_evals = int(check_positive(max_evals, func=fn, name="max_evals", integer=True))
-    R2n = None if R2 is None else to_nats(check_nonnegative(R2, func=fn, name="R2"), base)
+    r1n, r2n, tol_n, max_evals, R2n = _numbers(fn, base, r1, r2, tol, max_evals, R2)
     terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
     searches = _region_searches(terms, pv, alpha_n, r1n, r2n, tol_n, max_evals)
     return _package(searches, terms, alpha, r1n, r2n, R1n, R2n, reading, tol_n, base)
@@ -443,11 +450,7 @@ def leakage_region_curve(
             f"{fn}: the 'alphas' argument must be a non-empty 1-D array of exponents > 0; "
             f"got {np.array2string(al, threshold=8)} instead."
         )
-    r1n = to_nats(check_nonnegative(r1, func=fn, name="r1"), base)
-    r2n = to_nats(check_nonnegative(r2, func=fn, name="r2"), base)
-    tol_n = to_nats(check_positive(tol, func=fn, name="tol"), base)
-    max_evals = int(check_positive(max_evals, func=fn, name="max_evals", integer=True))
-    R2n = None if R2 is None else to_nats(check_nonnegative(R2, func=fn, name="R2"), base)
+    r1n, r2n, tol_n, max_evals, R2n = _numbers(fn, base, r1, r2, tol, max_evals, R2)
     terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
     out: list[LeakageRegion | None] = [None] * al.size
     # the searches over the whole simplex: a ball that holds their maximizer has their
@@ -523,9 +526,7 @@ def _package(searches, terms, alpha, r1n, r2n, R1n, R2n, reading, tol_n, base) -
     upS = sS.bound if math.isfinite(sS.bound) else sS.value
     sufficient = (R1n in (None, "tight") or R1_rate > upA) and R1_rate + R2_rate > upS
 
-    def b(x: float) -> float:
-        return float(from_nats(x, base)) if math.isfinite(x) else math.nan
-
+    b = functools.partial(_bits, base=base)
     return LeakageRegion(
         L1=b(L1),
         L2_inner=b(L2),
@@ -610,9 +611,7 @@ def key_rate_limits(
         cell_bound=(lambda V, Qe, e: -terms.lower_SmA(V, Qe, -e)) if cS else None,
     )
 
-    def b(x: float) -> float:
-        return float(from_nats(x, base)) if math.isfinite(x) else math.nan
-
+    b = functools.partial(_bits, base=base)
     return KeyRateLimits(
         r1_max=b(s1.value),
         r2_max=b(s2.value),

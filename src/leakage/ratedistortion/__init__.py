@@ -41,8 +41,7 @@ from ._blahut import Problem, mutual_information_nats, solve_rd
 from ._refinement import (
     _Ctx,
     best_dual_bound,
-    capped_cvxpy,
-    conditional,
+    capped_candidates,
     joint_distortions,
     joint_info,
     uncapped,
@@ -466,21 +465,8 @@ def successive_refinement_rate(
     i1 = joint_info(pon, Qj)[0]
     cap_active = not i1 <= cap + 1e-12 * max(1.0, cap)
     if cap_active:
-        # the tight construction: an optimal first layer and the conditional problem
-        Q1 = rd1[2]
-        _up_c, lo_c, V, beta2 = conditional(ctx, Q1)
-        Qt = Q1[:, :, None] * V
-        up_t = joint_info(pon, Qt)[1]
+        cands, lo_c, beta2, duals = capped_candidates(ctx, rd1, cap, reading == "value")
         unique = unique_first_layer(ctx, rd1)
-        cands = [(up_t, Qt, "tight first layer + conditional Blahut-Arimoto")]
-        duals = None
-        if reading == "value" and cap > rd1[0] + 1e-7:
-            got = capped_cvxpy(ctx, cap, margin=1e-10)
-            if got is not None:
-                Qc = ctx.repair(got[0])
-                duals = got[1]
-                if Qc is not None and ctx.feasible(Qc, cap):
-                    cands.append((joint_info(pon, Qc)[1], Qc, "exponential-cone program"))
         upper, Qj, method = min(cands, key=lambda c: c[0])
         if reading == "tight" and unique:
             # eq. (15) at R1 = R(Q, D1) is R(Q, D1) + the conditional problem at the

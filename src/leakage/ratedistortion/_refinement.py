@@ -443,3 +443,24 @@ def unique_first_layer(ctx: _Ctx, rd1) -> bool:
     M = (np.sqrt(ctx.p) / z)[:, None] * s.K[:, cols]
     sv = np.linalg.svd(M, compute_uv=False)
     return cols.size <= ctx.p.size and sv.size == cols.size and sv[-1] > 1e-9 * sv[0]
+
+
+def capped_candidates(ctx: _Ctx, rd1, cap: float, program: bool):
+    """Achievable points of the capped problem once the cap binds: the tight construction
+    (an optimal first layer and the conditional problem), feasible for every cap at least
+    ``R(Q, D1)``, and with ``program`` (a cap above R(Q, D1)) the exponential-cone
+    program's repaired channel. Returns ``(candidates, lower_conditional, beta2, duals)``
+    with ``candidates`` a list of ``(I(X; X̂1 X̂2), Qj, method)``."""
+    Q1 = rd1[2]
+    _up, lo_c, V, beta2 = conditional(ctx, Q1)
+    Qt = Q1[:, :, None] * V
+    cands = [(joint_info(ctx.p, Qt)[1], Qt, "tight first layer + conditional Blahut-Arimoto")]
+    duals = None
+    if program and cap > rd1[0] + 1e-7:
+        got = capped_cvxpy(ctx, cap, margin=1e-10)
+        if got is not None:
+            Qc = ctx.repair(got[0])
+            duals = got[1]
+            if Qc is not None and ctx.feasible(Qc, cap):
+                cands.append((joint_info(ctx.p, Qc)[1], Qc, "exponential-cone program"))
+    return cands, lo_c, beta2, duals
