@@ -146,7 +146,7 @@ def test_bad_inputs():
         code.encode([0, 1], [0] * code.key_bits[0], [0] * code.key_bits[1])
     with pytest.raises(lk.InvalidParameterError, match="n"):
         SuccessiveRefinementCipher.build(
-            [0.5, 0.5], "hamming", "hamming", n=20, D1=0.2, D2=0.1, r1=0, r2=0, alpha=0.1
+            [0.5, 0.5], "hamming", "hamming", n=21, D1=0.2, D2=0.1, r1=0, r2=0, alpha=0.1
         )
 
 
@@ -251,3 +251,83 @@ def test_eve_lower_bound_106_is_below_the_upper_bound():
     assert 0.0 < g.lower_bound_106 <= g.leakage_bound
     # at this blocklength the polynomial factors of (106) dominate
     assert g.lower_bound_106 < 1e-3
+
+
+RESTRICTED = [
+    *CASES,
+    # two metrics on different alphabets: no triangle-inequality pruning, joint-type classes
+    dict(
+        p=[0.5, 0.3, 0.2], d1="abs", d2="hamming", n=4, D1=0.5, D2=0.25, r1=0.25, r2=0.25, alpha=0.3
+    ),
+]
+
+
+@pytest.mark.parametrize("case", RESTRICTED)
+def test_orbit_restricted_candidates_still_cover_and_evaluate_exactly(case, monkeypatch):
+    """With the cover budgets at 1 every candidate pool is restricted to whole type /
+    joint-type classes (what binary n = 17..20 needs); the code must still reproduce every
+    typical block within both levels, and its exact figures must equal brute force."""
+    import leakage.cipher._code as code_mod
+
+    full = _code(case)
+    monkeypatch.setattr(code_mod, "COVER_BUDGET", 1)
+    monkeypatch.setattr(code_mod, "CELL_BUDGET", 1)
+    code = _code(case)
+    assert code.types == full.types
+    typical = set(code.types)
+    k1, k2 = np.zeros(code.key_bits[0], int), np.zeros(code.key_bits[1], int)
+    for x in _blocks(code):
+        if tuple(int((x == a).sum()) for a in range(code.p.size)) in typical:
+            m1, m2 = code.encode(x, k1, k2)
+            assert _dist(code.d1, x, code.decode1(m1, k1)) <= code.D1 + 1e-12
+            assert _dist(code.d2, x, code.decode2(m1, m2, k1, k2)) <= code.D2 + 1e-12
+    b1, b12, fails = _brute_force(code)
+    L1, L12 = code.leakage()
+    assert L1 == pytest.approx(b1, abs=1e-12) and L12 == pytest.approx(b12, abs=1e-12)
+    assert code.jep() == pytest.approx(fails, abs=1e-15)
+
+
+def test_covers_fast_binary_path_equals_direct_sums():
+    """The one-popcount binary test against the sum over positions, for distortion
+    matrices with every sign of N_11's coefficient, fractional entries and a non-zero
+    diagonal."""
+    from leakage.cipher._code import _all_sequences, _covers
+
+    rng = np.random.default_rng(3)
+    n = 7
+    S = _all_sequences(n, 2)
+    for d in (
+        np.array([[0, 1], [1, 0]]),  # Hamming: coefficient -2
+        np.array([[0.0, 0.3], [0.7, 1.5]]),  # positive coefficient
+        np.array([[0.2, 0.5], [0.4, 0.7]]),  # zero coefficient
+        rng.random((2, 2)),
+    ):
+        d = d.astype(float)
+        X, C = S[rng.choice(S.shape[0], 40)], S[rng.choice(S.shape[0], 50)]
+        direct = d[X[:, None, :], C[None, :, :]].sum(axis=2)
+        for D in np.unique(direct / n)[::3]:
+            assert np.array_equal(_covers(X, C, d, D), direct <= D * n + 1e-9)
+    # and the generic path on a rectangular matrix
+    d = rng.random((3, 2))
+    X, C = _all_sequences(4, 3), _all_sequences(4, 2)
+    direct = d[X[:, None, :], C[None, :, :]].sum(axis=2)
+    assert np.array_equal(_covers(X, C, d, 0.4), direct <= 1.6 + 1e-9)
+
+
+@pytest.mark.slow
+def test_binary_n20_builds_and_covers():
+    """Issue 6's size: binary n = 20 (a million blocks) builds, and every typical block is
+    reproduced within both levels (checked vectorized on the exact assignment)."""
+    code = SuccessiveRefinementCipher.build(
+        [0.3, 0.7], "hamming", "hamming", n=20, D1=0.2, D2=0.1, r1=0.06, r2=0.1, alpha=0.05
+    )
+    px, t, _, _, e1, e2 = code._assignment()
+    typ = t >= 0
+    assert typ.sum() == sum(math.comb(20, Q[0]) for Q in code.types)
+    assert e1[typ].max() <= 0.2 * 20 + 1e-9 and e2[typ].max() <= 0.1 * 20 + 1e-9
+    L1, L12 = code.leakage()
+    R1, R2 = code.rates()
+    assert 0 < L1 <= L12 <= 20 * (R1 + R2) + 1e-9
+    # the JEP: atypical blocks that the fallback m0 does not reproduce within both levels
+    fail = ~typ & ((e1 > 0.2 * 20 + 1e-9) | (e2 > 0.1 * 20 + 1e-9))
+    assert code.jep() == pytest.approx(px[fail].sum(), abs=1e-12)

@@ -36,8 +36,13 @@ from ..errors import InvalidParameterError
 from ..measures import maximal_leakage
 from ..ratedistortion import as_distortion_arg
 
-#: Largest number of reproduction sequences a covering search may scan.
-MAX_CANDIDATES = 2**16
+#: Largest number of sequences (source or reproduction, ``k^n``) the code enumerates.
+MAX_SEQUENCES = 2**20
+#: Largest first-layer cover matrix (entries, one byte each) before the candidates are
+#: restricted to the best reproduction types (see :func:`_restricted_pool`).
+COVER_BUDGET = 2**29
+#: The same for the cover matrix of one second-layer cell.
+CELL_BUDGET = 2**24
 
 _FORMAT = "leakage.cipher.SuccessiveRefinementCipher/1"
 
@@ -54,10 +59,77 @@ def _types(n: int, k: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _all_sequences(n: int, k: int) -> np.ndarray:
+def _all_sequences(n: int, k: int, dtype=np.int64) -> np.ndarray:
     """Every sequence of ``k``-ary letters of length ``n``, lexicographic, shape (k^n, n)."""
     idx = np.arange(k**n, dtype=np.int64)
-    return (idx[:, None] // (k ** np.arange(n - 1, -1, -1))[None, :]) % k
+    return ((idx[:, None] // (k ** np.arange(n - 1, -1, -1))[None, :]) % k).astype(dtype)
+
+
+def _classes(masks: np.ndarray, ref: np.ndarray | None, n: int) -> np.ndarray:
+    """Integer label of each sequence's orbit under the permutations of positions that fix
+    a reference sequence: its joint type with ``ref`` (per-letter masks of one sequence),
+    or its type when ``ref`` is None. ``masks`` are per-letter masks, shape (k, N)."""
+    if ref is None:
+        cnt = [np.bitwise_count(m) for m in masks]
+    else:
+        cnt = [np.bitwise_count(m & r) for r in ref for m in masks]
+    code = np.zeros(masks.shape[1], dtype=np.int64)
+    for c in cnt:
+        code = code * (n + 1) + c.astype(np.int64)
+    return code
+
+
+def _restricted_pool(
+    S: np.ndarray,
+    pool: np.ndarray,
+    C: np.ndarray,
+    masks: np.ndarray,
+    d: np.ndarray,
+    D: float,
+    budget: int,
+    ref: np.ndarray | None,
+    src_masks: np.ndarray,
+) -> np.ndarray:
+    r"""Candidates (a sorted subset of ``pool``, indices into ``C``) for covering the rows
+    ``S`` within ``D``: all of ``pool`` when the cover matrix fits ``budget`` entries,
+    else whole orbit classes of candidates (their types, or joint types with ``ref``).
+
+    Symmetry makes this exact and cheap: the pool is a union of orbits of the permutations
+    of positions that fix ``ref``, and distortion is invariant under them. So whether a
+    class holds a candidate covering a row depends only on the row's orbit, and how many
+    of a class cover one row of an orbit, ``cnt[J, K]``, is found from one representative
+    row per orbit. Classes are taken in decreasing order of the rows a random member
+    covers, :math:`\sum_J |S_J|\, cnt[J, K] / |K|` (the type-covering lemma's best
+    conditional type first) as long as they fit the budget, then as needed until every
+    orbit present in ``S`` has a class that covers it."""
+    if S.shape[0] * pool.size <= budget:
+        return pool
+    n = S.shape[1]
+    inv = np.unique(_classes(masks[:, pool], ref, n), return_inverse=True)[1]
+    sizes = np.bincount(inv)
+    _, rep, n_j = np.unique(_classes(src_masks, ref, n), return_index=True, return_counts=True)
+    cov = _covers(S[rep], C[pool], d, D, masks[:, pool])  # one row per orbit
+    cnt = np.stack([np.bincount(inv, weights=row, minlength=sizes.size) for row in cov])
+    hits = cnt > 0
+    score = n_j @ (cnt / sizes)
+    order = np.argsort(-score, kind="stable")
+    take = np.zeros(sizes.size, dtype=bool)
+    used = 0
+    for c in order:  # a loop over classes (at most (n+1)^(k k') of them), not letters
+        if score[c] > 0 and (used + sizes[c]) * S.shape[0] <= budget:
+            take[c] = True
+            used += sizes[c]
+    if not take.any() and np.any(score > 0):  # none fits: the smallest useful class
+        take[np.flatnonzero(score > 0)[np.argmin(sizes[score > 0])]] = True
+    missing = ~hits[:, take].any(axis=1)
+    while missing.any():
+        gain = hits[missing].sum(axis=0) * ~take
+        c = int(np.argmax(gain))
+        if gain[c] == 0:
+            break  # no candidate covers these rows: the greedy cover reports it
+        take[c] = True
+        missing &= ~hits[:, c]
+    return pool[take[inv]]
 
 
 def _masks(S: np.ndarray, k: int) -> np.ndarray:
@@ -75,38 +147,56 @@ def _covers(
     """Boolean matrix ``d(x^n, c^n) <= D`` (rows X, columns C), in column chunks. The test
     is on sums, ``sum_t d(x_t, c_t) <= n D + 1e-9``, everywhere in this module.
 
-    The sum is ``sum_{a,b} d(a,b) popcount(mask_a(x) & mask_b(c))`` over letter pairs with
-    ``d(a, b) != 0``: a few vectorized bit counts instead of a loop over positions."""
+    The sum is ``sum_{a,b} d(a,b) N_ab`` with ``N_ab = popcount(mask_a(x) & mask_b(c))``:
+    vectorized bit counts instead of a loop over positions. For two binary alphabets one
+    count suffices, since ``N_10 = |x|_1 - N_11``, ``N_01 = |c|_1 - N_11`` and ``N_00 =
+    n - |x|_1 - |c|_1 + N_11``, so the test is ``N_11 * coef <= lim - base(|x|_1, |c|_1)``,
+    a threshold on ``N_11`` per (row weight, column)."""
     out = np.empty((X.shape[0], C.shape[0]), dtype=bool)
     n = X.shape[1]
     lim = D * n + 1e-9
     step = max(1, 2**23 // max(X.shape[0], 1))
+    mX = _masks(X, d.shape[0])
+    mC = _masks(C, d.shape[1]) if mC is None else mC
+    if d.shape == (2, 2):
+        (d00, d01), (d10, d11) = (float(v) for v in d[0]), (float(v) for v in d[1])
+        coef = d00 - d01 - d10 + d11
+        wx, wc = np.bitwise_count(mX[1]).astype(np.int64), np.bitwise_count(mC[1])
+        for w in np.unique(wx):  # rows of one weight share the thresholds (<= n+1 groups)
+            rows = np.flatnonzero(wx == w)
+            base = d00 * n + (d10 - d00) * w + (d01 - d00) * wc.astype(np.float64)
+            if coef == 0:
+                out[rows] = (base <= lim)[None, :]
+                continue
+            t = (lim - base) / coef  # N_11 <= t (coef > 0) or N_11 >= t (coef < 0)
+            thr = np.floor(t) if coef > 0 else np.ceil(t)
+            never = thr < 0 if coef > 0 else thr > n
+            thr = np.clip(thr, 0, n).astype(np.uint8)
+            xr = mX[1][rows]
+            rstep = max(1, 2**23 // max(rows.size, 1))
+            for s0 in range(0, C.shape[0], rstep):
+                sl = slice(s0, s0 + rstep)
+                cnt = np.bitwise_count(xr[:, None] & mC[1][None, sl])
+                blk = cnt <= thr[None, sl] if coef > 0 else cnt >= thr[None, sl]
+                blk[:, never[sl]] = False
+                out[rows, sl] = blk
+        return out
     pairs = [
         (a, b, float(d[a, b])) for a in range(d.shape[0]) for b in range(d.shape[1]) if d[a, b] != 0
     ]
-    if n <= 63 and hasattr(np, "bitwise_count"):
-        mX = _masks(X, d.shape[0])
-        mC = _masks(C, d.shape[1]) if mC is None else mC
-        integer = all(float(w).is_integer() and 0 < w < 256 for _, _, w in pairs)
-        wmax = max((w for _, _, w in pairs), default=0.0)
-        small = integer and wmax * n < 256  # per-entry sums fit a byte: 4x less traffic
-        dtype = np.uint8 if small else (np.int32 if integer else np.float64)
-        for s0 in range(0, C.shape[0], step):
-            width = min(step, C.shape[0] - s0)
-            acc = np.zeros((X.shape[0], width), dtype=dtype)
-            for a, b, w in pairs:
-                cnt = np.bitwise_count(mX[a][:, None] & mC[b][None, s0 : s0 + step])
-                if integer and w == 1:
-                    acc += cnt
-                else:
-                    acc += (np.uint8(w) if small else (int(w) if integer else w)) * cnt
-            out[:, s0 : s0 + step] = acc <= lim
-        return out
-    for s0 in range(0, C.shape[0], step):  # fallback: a loop over the n positions
-        Cb = C[s0 : s0 + step]
-        acc = np.zeros((X.shape[0], Cb.shape[0]))
-        for t in range(n):
-            acc += d[X[:, t]][:, Cb[:, t]]
+    integer = all(float(w).is_integer() and 0 < w < 256 for _, _, w in pairs)
+    wmax = max((w for _, _, w in pairs), default=0.0)
+    small = integer and wmax * n < 256  # per-entry sums fit a byte: 4x less traffic
+    dtype = np.uint8 if small else (np.int32 if integer else np.float64)
+    for s0 in range(0, C.shape[0], step):
+        width = min(step, C.shape[0] - s0)
+        acc = np.zeros((X.shape[0], width), dtype=dtype)
+        for a, b, w in pairs:
+            cnt = np.bitwise_count(mX[a][:, None] & mC[b][None, s0 : s0 + step])
+            if integer and w == 1:
+                acc += cnt
+            else:
+                acc += (np.uint8(w) if small else (int(w) if integer else w)) * cnt
         out[:, s0 : s0 + step] = acc <= lim
     return out
 
@@ -129,8 +219,8 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
     gain = covers.sum(axis=0, dtype=np.int64)
     chosen: list[int] = []
     while uncovered.any():
-        j = int(np.argmax(gain))
-        if gain[j] == 0:
+        j = int(np.argmax(gain)) if gain.size else 0
+        if gain.size == 0 or gain[j] == 0:
             raise InvalidParameterError(
                 "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
                 "the distortion level; raise D1/D2."
@@ -166,6 +256,7 @@ class SuccessiveRefinementCipher:
     book_y: list[np.ndarray]  # per type: first-layer codewords (rows)
     book_z: list[list[np.ndarray]]  # per type, per first-layer codeword: second-layer words
     fallback: tuple[np.ndarray, np.ndarray]  # reproductions of m0
+    _assigned: tuple | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -199,19 +290,23 @@ class SuccessiveRefinementCipher:
         for name, val in (("D1", D1), ("D2", D2), ("r1", r1), ("r2", r2), ("alpha", alpha)):
             check_nonnegative(val, func=fn, name=name)
         check_nonnegative(delta, func=fn, name="delta")
-        for name, d in (("d1", d1v), ("d2", d2v)):
-            if d.shape[1] ** n > MAX_CANDIDATES:
+        for name, size in (("p", k), ("d1", d1v.shape[1]), ("d2", d2v.shape[1])):
+            if size**n > MAX_SEQUENCES:
                 raise InvalidParameterError(
-                    f"{fn}: the covering search scans all {d.shape[1]}^{n} reproduction "
-                    f"sequences of '{name}', more than {MAX_CANDIDATES}; lower 'n'."
+                    f"{fn}: the code enumerates all {size}^{n} sequences of the alphabet of "
+                    f"'{name}', more than {MAX_SEQUENCES}; lower 'n'."
                 )
         kb = (math.floor(n * r1 + 1e-12), math.floor(n * r2 + 1e-12))
-        C1 = _all_sequences(n, d1v.shape[1])
-        C2 = _all_sequences(n, d2v.shape[1])
-        X = _all_sequences(n, k)
-        counts = np.stack([(X == a).sum(axis=1) for a in range(k)], axis=1)
-        masks1, masks2 = _masks(C1, d1v.shape[1]), _masks(C2, d2v.shape[1])  # n <= 16 here
+        small = np.int8 if max(k, *d1v.shape, *d2v.shape) < 128 else np.int64
+        X = _all_sequences(n, k, small)
+        C1 = X if d1v.shape[1] == k else _all_sequences(n, d1v.shape[1], small)
+        C2 = C1 if d2v.shape[1] == d1v.shape[1] else _all_sequences(n, d2v.shape[1], small)
+        mX = _masks(X, k)
+        masks1 = mX if C1 is X else _masks(C1, d1v.shape[1])
+        masks2 = masks1 if C2 is C1 else _masks(C2, d2v.shape[1])
+        counts = np.stack([np.bitwise_count(m) for m in mX], axis=1)
         metric = _is_metric(d1v, d2v)
+        all1, all2 = np.arange(C1.shape[0]), np.arange(C2.shape[0])
         types, book_y, book_z = [], [], []
         with np.errstate(divide="ignore"):
             logp = np.log2(pv)
@@ -221,30 +316,44 @@ class SuccessiveRefinementCipher:
             kl = float(np.sum(q[on] * (np.log2(q[on]) - logp[on])))
             if kl > alpha + delta + 1e-12:
                 continue
-            T = X[np.all(counts == np.asarray(Q), axis=1)]
-            cov1 = _covers(T, C1, d1v, D1, masks1)
-            chosen = _greedy_cover(cov1)
+            rows = np.flatnonzero(np.all(counts == np.asarray(Q), axis=1))
+            T, mT = X[rows], mX[:, rows]
+            cand = _restricted_pool(T, all1, C1, masks1, d1v, D1, COVER_BUDGET, None, mT)
+            cov1 = _covers(T, C1[cand], d1v, D1, masks1[:, cand])
+            chosen = cand[_greedy_cover(cov1)]
             Y = C1[chosen]
             # the encoder: x -> the first chosen codeword that covers it
-            assign = np.argmax(cov1[:, chosen], axis=1)
+            assign = np.argmax(cov1[:, np.searchsorted(cand, chosen)], axis=1)
             del cov1
             zs = []
             for j in range(len(chosen)):
-                cell = T[assign == j]
+                sel = assign == j
+                cell = T[sel]
                 if cell.shape[0] == 0:
-                    zs.append(C2[:0])
+                    zs.append(C2[:0].astype(np.int64))
                     continue
                 # with one metric, d(z, y) <= d(z, x) + d(x, y) <= D2 + D1 for any useful
                 # z: only those candidates can cover the cell (the cover is the same)
                 near = (
                     np.flatnonzero(_covers(Y[j : j + 1], C2, d2v, D1 + D2, masks2)[0])
                     if metric
-                    else np.arange(C2.shape[0])
+                    else all2
+                )
+                near = _restricted_pool(
+                    cell,
+                    near,
+                    C2,
+                    masks2,
+                    d2v,
+                    D2,
+                    CELL_BUDGET,
+                    masks1[:, chosen[j]],
+                    mT[:, sel],
                 )
                 pick = _greedy_cover(_covers(cell, C2[near], d2v, D2, masks2[:, near]))
-                zs.append(C2[near][pick])
+                zs.append(C2[near[pick]].astype(np.int64))
             types.append(Q)
-            book_y.append(Y)
+            book_y.append(Y.astype(np.int64))
             book_z.append(zs)
         # m0 reproduces the best constant sequences
         fb = (
@@ -277,13 +386,41 @@ class SuccessiveRefinementCipher:
             t = self.types.index(Q)
         except ValueError:
             return None
-        Y = self.book_y[t]
-        dy = self.d1[x[None, :], Y].sum(axis=1)
-        j = int(np.flatnonzero(dy <= self.D1 * self.n + 1e-9)[0])
-        Z = self.book_z[t][j]
-        dz = self.d2[x[None, :], Z].sum(axis=1)
-        w = int(np.flatnonzero(dz <= self.D2 * self.n + 1e-9)[0])
+        j = int(np.argmax(_covers(x[None, :], self.book_y[t], self.d1, self.D1)[0]))
+        w = int(np.argmax(_covers(x[None, :], self.book_z[t][j], self.d2, self.D2)[0]))
         return t, j, w
+
+    def _assignment(self) -> tuple[np.ndarray, ...]:
+        """For every block of ``X^n`` (lexicographic): its probability, type index ``t``
+        (-1 when atypical), first-layer index ``j``, second-layer index ``w`` (what
+        :meth:`_locate` returns, for all blocks at once), and the two distortion sums of
+        its reproductions under correct keys. Computed once per code."""
+        if self._assigned is not None:
+            return self._assigned
+        n, k = self.n, self.p.size
+        X = _all_sequences(n, k, np.int8 if k < 128 else np.int64)
+        px = np.prod(self.p[X], axis=1)
+        mX = _masks(X, k)
+        counts = np.stack([np.bitwise_count(m) for m in mX], axis=1)
+        t = np.full(X.shape[0], -1, dtype=np.int64)
+        j = np.zeros(X.shape[0], dtype=np.int64)
+        w = np.zeros(X.shape[0], dtype=np.int64)
+        e1 = self.d1[X, self.fallback[0][None, :]].sum(axis=1)
+        e2 = self.d2[X, self.fallback[1][None, :]].sum(axis=1)
+        for ti, Q in enumerate(self.types):
+            rows = np.flatnonzero(np.all(counts == np.asarray(Q), axis=1))
+            T, Y = X[rows], self.book_y[ti]
+            jt = np.argmax(_covers(T, Y, self.d1, self.D1), axis=1)
+            t[rows], j[rows] = ti, jt
+            e1[rows] = self.d1[T, Y[jt]].sum(axis=1)
+            for jj in np.unique(jt):  # a loop over codewords, not letters
+                sel = rows[jt == jj]
+                Z = self.book_z[ti][jj]
+                wt = np.argmax(_covers(X[sel], Z, self.d2, self.D2), axis=1)
+                w[sel] = wt
+                e2[sel] = self.d2[X[sel], Z[wt]].sum(axis=1)
+        self._assigned = (px, t, j, w, e1, e2)
+        return self._assigned
 
     def _s1(self, t: int, i: int) -> int:
         """Key bits used by bin ``i`` of type ``t``'s first-layer codebook."""
@@ -497,41 +634,48 @@ class SuccessiveRefinementCipher:
     # ------------------------------------------------------------------ exact figures
     def message_channels(self) -> tuple[sparse.csr_array, sparse.csr_array, np.ndarray]:
         """The exact channels ``P(M1 | X^n)`` and ``P(M1 M2 | X^n)`` over all ``|X|^n``
-        blocks (keys uniform), as sparse matrices, and the block probabilities."""
-        X = _all_sequences(self.n, self.p.size)
-        px = np.prod(self.p[X], axis=1)
-        rows1, cols1, vals1, rows2, cols2, vals2 = [], [], [], [], [], []
-        ids1: dict = {}
-        ids2: dict = {}
+        blocks (keys uniform), as sparse matrices, and the block probabilities.
+
+        A typical block in bin ``i`` of its type's first-layer book sends ``(t, i, a)``
+        for each of the :math:`2^{s_1}` masked indices ``a`` (the key is uniform, so
+        each with probability :math:`2^{-s_1}`), and likewise ``(u, c)`` on the second
+        layer; an atypical block sends ``m0``. Columns are the distinct messages."""
+        px, t, j, w, _, _ = self._assignment()
+        N = px.size
         b1, b2 = 2 ** self.key_bits[0], 2 ** self.key_bits[1]
-        for r, x in enumerate(X):
-            loc = self._locate(x)
-            if loc is None:
-                m1s = [((-1, -1, -1), 1.0)]
-                pairs = [((-1, -1, -1), (-1, -1), 1.0)]
-            else:
-                t, j, w = loc
-                i, _ = divmod(j, b1)
-                s1 = self._s1(t, i)
-                u, _ = divmod(w, b2)
-                s2 = self._s2(self.book_z[t][j], u)
-                m1s = [((t, i, a), 2.0**-s1) for a in range(2**s1)]
-                pairs = [
-                    ((t, i, a), (u, c), 2.0 ** -(s1 + s2))
-                    for a in range(2**s1)
-                    for c in range(2**s2)
-                ]
-            for m, pr in m1s:
-                rows1.append(r)
-                cols1.append(ids1.setdefault(m, len(ids1)))
-                vals1.append(pr)
-            for m1, m2, pr in pairs:
-                rows2.append(r)
-                cols2.append(ids2.setdefault((m1, m2), len(ids2)))
-                vals2.append(pr)
-        W1 = sparse.csr_array((vals1, (rows1, cols1)), shape=(X.shape[0], len(ids1)))
-        W2 = sparse.csr_array((vals2, (rows2, cols2)), shape=(X.shape[0], len(ids2)))
-        return W1, W2, px
+        typ = t >= 0
+        tt = np.where(typ, t, 0)
+        len_y = np.array([len(Y) for Y in self.book_y] or [0], dtype=np.int64)
+        bins_y = -(-len_y // b1)  # bins per type
+        off_y = np.concatenate([[0], np.cumsum(bins_y)])
+        zoff = np.concatenate([[0], np.cumsum([len(zs) for zs in self.book_z])]).astype(np.int64)
+        len_z = np.array([len(Z) for zs in self.book_z for Z in zs] or [0], dtype=np.int64)
+        i = j // b1
+        s1 = _sbits_array(np.minimum(b1, len_y[tt] - i * b1))
+        lz = len_z[np.where(typ, zoff[tt] + j, 0)]
+        u = w // b2
+        s2 = _sbits_array(np.minimum(b2, lz - u * b2))
+        s1, s2 = np.where(typ, s1, 0), np.where(typ, s2, 0)
+        bin1 = np.where(typ, off_y[tt] + i, -1)  # a global index of (type, bin); -1 is m0
+        n_u = int(-(-len_z.max() // b2)) if len_z.size else 1
+
+        def channel(nbits, key):
+            reps = 2**nbits
+            rows = np.repeat(np.arange(N), reps)
+            start = np.cumsum(reps) - reps
+            sub = np.arange(rows.size) - np.repeat(start, reps)  # masked index bits
+            cols = np.unique(key(rows, sub), return_inverse=True)[1]
+            vals = np.repeat(2.0 ** -nbits.astype(np.float64), reps)
+            return sparse.csr_array((vals, (rows, cols)), shape=(N, int(cols.max()) + 1))
+
+        def key1(r, a):
+            return (bin1[r] + 1) * b1 + a
+
+        def key12(r, s):
+            a, c = s >> s2[r], s & (2 ** s2[r] - 1)
+            return ((key1(r, a) * (n_u + 1) + np.where(typ[r], u[r], -1) + 1) * b2) + c
+
+        return channel(s1, key1), channel(s1 + s2, key12), px
 
     def leakage(self, *, base: float = 2) -> tuple[float, float]:
         r""":math:`(L(X^n \to M_1), L(X^n \to M_1 M_2))` exactly, by Definition 2 (eq. (6))
@@ -567,17 +711,9 @@ class SuccessiveRefinementCipher:
 
     def expected_distortions(self) -> tuple[float, float]:
         r"""Exact :math:`(E d_1(X^n, \hat X_1^n), E d_2(X^n, \hat X_2^n))` with correct keys
-        (the reproductions do not depend on the key value then)."""
-        X = _all_sequences(self.n, self.p.size)
-        px = np.prod(self.p[X], axis=1)
-        k1 = np.zeros(self.key_bits[0], dtype=np.int64)
-        k2 = np.zeros(self.key_bits[1], dtype=np.int64)
-        e1 = e2 = 0.0
-        for x, w in zip(X, px, strict=True):
-            m1, m2 = self.encode(x, k1, k2)
-            e1 += w * float(np.mean(self.d1[x, self.decode1(m1, k1)]))
-            e2 += w * float(np.mean(self.d2[x, self.decode2(m1, m2, k1, k2)]))
-        return e1, e2
+        (the reproductions do not depend on the key value then), per symbol."""
+        px, _, _, _, e1, e2 = self._assignment()
+        return float(px @ e1) / self.n, float(px @ e2) / self.n
 
     def rates(self) -> tuple[float, float]:
         r""":math:`(\log_2|\mathcal M_1|/n, \log_2|\mathcal M_2|/n)`: the messages the code
@@ -596,6 +732,15 @@ class SuccessiveRefinementCipher:
 def _sbits(size: int) -> int:
     """:math:`s = \\lceil \\log_2 |\\text{bin}| \\rceil` (0 for a bin of one codeword)."""
     return (size - 1).bit_length() if size > 0 else 0
+
+
+def _sbits_array(size: np.ndarray) -> np.ndarray:
+    """:func:`_sbits` of an integer array."""
+    size = np.asarray(size, dtype=np.int64)
+    out = np.zeros(size.shape, dtype=np.int64)
+    big = size > 1
+    out[big] = np.floor(np.log2(size[big] - 1)).astype(np.int64) + 1
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

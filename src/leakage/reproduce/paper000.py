@@ -730,7 +730,7 @@ def readings(alpha: float = 0.01, r1: float = 0.05, r2: float = 0.05) -> Reprodu
 
 
 @register("000-finite-n", paper=PAPER, title="The built code at finite n against the limits")
-def finite_n(ns: tuple[int, ...] = tuple(range(4, 17))) -> Reproduction:
+def finite_n(ns: tuple[int, ...] = tuple(range(4, 21))) -> Reproduction:
     """The Section IV code built for Bern(0.3) with Fig. 2's parameters (alpha = 0.05):
     exact (1/n) L(X^n -> M1), (1/n) L(X^n -> M1 M2) and the JEP exponent against n, beside
     Λ1, Λ2 and alpha."""
@@ -823,7 +823,8 @@ def finite_n(ns: tuple[int, ...] = tuple(range(4, 17))) -> Reproduction:
         paper=PAPER,
         title="The built code at finite n against the limits",
         description=(
-            "SuccessiveRefinementCipher.build for n = 4..16: every figure is exact for the "
+            f"SuccessiveRefinementCipher.build for n = {min(ns)}..{max(ns)}: every figure "
+            "is exact for the "
             "built code (maximal leakage by Definition 2 from P(m|x^n) with uniform keys, "
             "JEP summed over types, rates log|M_i|/n), set beside the asymptotic Λ1, Λ2."
         ),
@@ -835,5 +836,10 @@ def finite_n(ns: tuple[int, ...] = tuple(range(4, 17))) -> Reproduction:
             "greedy covers' overhead and floor(n r_i) = 0 key bits for n < 10 dominate "
             "(the c_i log n / n terms of Lemma 5). The figure shows the exact values, not "
             "the bounds (65)-(77).",
+            "For n >= 17 the first-layer cover of the largest type classes would scan "
+            "|T_Q| x 2^n candidate pairs; the covers then use whole type classes of "
+            "candidates (joint-type classes on the second layer), best class first. The "
+            "codes still reproduce every typical block within both levels (checked) and "
+            "their figures are exact for the code actually built.",
         ),
     )
