@@ -1028,7 +1028,7 @@ def _cipher_build(
     p: PxOpt,
     d1: D1dOpt,
     d2: D2dOpt,
-    n: Annotated[int, typer.Option("--n", min=1, help="Blocklength (at most 2^20 blocks: binary n <= 20).")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Blocklength (binary: n <= 20).")],
     D1: D1Opt,
     D2: D2Opt,
     r1: Annotated[str, typer.Option("--r1", metavar="RATE", help="Key rate of K1.")],
