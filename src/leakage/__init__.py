@@ -8,7 +8,7 @@ they come from. Logarithms are base 2 (bits) unless a ``base=`` says otherwise.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import cipher, pointwise, ratedistortion
+from . import cipher, hypothesis, pointwise, ratedistortion
 from .errors import (
     ConvergenceWarning,
     InfeasibleError,
@@ -32,9 +32,11 @@ from .measures import (
 from .mechanism import Mechanism
 from .results import (
     CapacityResult,
+    HypothesisDesign,
     PointwiseDesign,
     RateDistortionCurve,
     RateDistortionResult,
+    SimulationResult,
     Status,
     SuccessiveRefinementResult,
 )
@@ -47,6 +49,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "CapacityResult",
     "ConvergenceWarning",
+    "HypothesisDesign",
     "InfeasibleError",
     "InvalidDistributionError",
     "InvalidParameterError",
@@ -55,6 +58,7 @@ __all__ = [
     "PointwiseDesign",
     "RateDistortionCurve",
     "RateDistortionResult",
+    "SimulationResult",
     "SolverError",
     "Status",
     "SuccessiveRefinementResult",
@@ -63,6 +67,7 @@ __all__ = [
     "chi2_divergence",
     "cipher",
     "entropy",
+    "hypothesis",
     "kl_divergence",
     "maximal_leakage",
     "mutual_information",

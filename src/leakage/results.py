@@ -16,9 +16,11 @@ import numpy as np
 
 __all__ = [
     "CapacityResult",
+    "HypothesisDesign",
     "PointwiseDesign",
     "RateDistortionCurve",
     "RateDistortionResult",
+    "SimulationResult",
     "Status",
     "SuccessiveRefinementResult",
     "to_jsonable",
@@ -309,3 +311,113 @@ class SuccessiveRefinementResult:
     def gap(self) -> float:
         """Certified gap ``upper - lower`` (units of ``log_base``)."""
         return self.upper - self.lower
+
+
+@dataclasses.dataclass(frozen=True)
+class HypothesisDesign:
+    """A local privacy mechanism for hypothesis testing (paper 002).
+
+    Every number except ``utility_approx`` is recomputed *exactly* from ``mechanism``.
+
+    Attributes
+    ----------
+    mechanism : ndarray, shape (M, N)
+        Row-stochastic ``W``: respondents with letter ``i`` publish ``j`` with
+        probability ``W[i, j]``.
+    utility : float
+        Exact utility of ``mechanism``: ``min_{k>=2} D(p_k W || p_1 W)`` (``utility="kl"``)
+        or ``D_alpha(p_2 W || p_1 W)`` (``"renyi"``), units of ``log_base``.
+    utility_approx : float
+        The value of the approximate (E-IT) problem the method optimized, converted to the
+        same units; ``nan`` for :func:`leakage.hypothesis.optimal_mechanism`.
+    upper_bound : float
+        Certified methods: the optimum of the problem solved lies in ``[utility,
+        upper_bound]`` (the original PUT for ``optimal_mechanism``); ``nan`` otherwise.
+    exponents : ndarray, shape (m - 1,)
+        Exact ``D(p_k W || p_1 W)`` (or ``D_alpha``) for ``k = 2..m``, same units.
+    leakages : ndarray, shape (m,)
+        Exact ``I(p_k, W)`` for every hypothesis, same units.
+    budgets : ndarray, shape (m,)
+        The budgets ``eps_k`` as given (units of ``log_base``).
+    utility_kind : str
+        ``"kl"`` or ``"renyi"``.
+    alpha : float
+        The Rényi order (``nan`` for ``"kl"``).
+    method : str
+        Which construction produced the mechanism.
+    base : float
+        Logarithm base of every information quantity here.
+    details : dict
+        Method-specific facts: the budgets used in the quadratic program (nats), ``w0``,
+        ``v``/``V``, the active case and multipliers, solver iterations, the certificate.
+    """
+
+    mechanism: np.ndarray
+    utility: float
+    utility_approx: float
+    upper_bound: float
+    exponents: np.ndarray
+    leakages: np.ndarray
+    budgets: np.ndarray
+    utility_kind: str
+    alpha: float
+    method: str
+    base: float
+    details: dict = dataclasses.field(default_factory=dict)
+
+    _json_extra = ("gap", "max_violation")
+
+    @property
+    def gap(self) -> float:
+        """``upper_bound - utility`` (``nan`` for uncertified methods)."""
+        return self.upper_bound - self.utility
+
+    @property
+    def max_violation(self) -> float:
+        """Largest ``I(p_k, W) - eps_k`` (``<= 0`` up to rounding for a valid design)."""
+        return float(np.max(self.leakages - self.budgets))
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationResult:
+    """Monte-Carlo Neyman–Pearson tests on privatized samples (paper 002, Section II).
+
+    For each sample size ``n`` in ``ns``: ``trials`` privatized datasets under each of
+    ``H1`` and ``H2``; the likelihood-ratio threshold is the empirical level-``delta``
+    quantile under ``H2`` (so ``P(decide H1 | H2) <= delta``), and ``missed`` is the
+    fraction of ``H1`` datasets decided as ``H2`` — the error whose exponent the
+    Chernoff–Stein lemma gives as ``D(p_2 W || p_1 W)``.
+
+    Attributes
+    ----------
+    ns : ndarray of int
+    missed : ndarray
+        Estimated ``P(decide H2 | H1)`` at each ``n``.
+    interval : ndarray, shape (len(ns), 2)
+        Clopper–Pearson interval of ``missed`` at ``confidence``.
+    false_alarm : ndarray
+        Empirical ``P(decide H1 | H2)`` (about ``delta`` by construction).
+    exponent : ndarray
+        ``-(1/n) log missed`` (``inf`` when no error was seen), units of ``log_base``.
+    exponent_interval : ndarray, shape (len(ns), 2)
+        The exponent's interval from ``interval``.
+    stein_exponent : float
+        ``D(p_2 W || p_1 W)``, the limit.
+    exact_missed : ndarray
+        ``P(decide H2 | H1)`` of the same threshold test computed exactly over the
+        output types (binary outputs), ``nan`` otherwise.
+    delta, confidence, trials, base
+    """
+
+    ns: np.ndarray
+    missed: np.ndarray
+    interval: np.ndarray
+    false_alarm: np.ndarray
+    exponent: np.ndarray
+    exponent_interval: np.ndarray
+    stein_exponent: float
+    exact_missed: np.ndarray
+    delta: float
+    confidence: float
+    trials: int
+    base: float
