@@ -266,20 +266,28 @@ def _sdp(ps: np.ndarray, e: np.ndarray, solver: str | None):
         raise MissingDependencyError("design_mary needs cvxpy (pip install cvxpy).") from exc
     M = ps.shape[1]
     D = ps[1:] - ps[0][None, :]
-    B = cp.Variable((M, M), PSD=True)
-    t = cp.Variable()
-    cu = [0.5 * (d @ B @ d) >= t for d in D]
-    cl = [0.5 * (p @ cp.diag(B)) <= ek for p, ek in zip(ps, e, strict=True)]
-    prob = cp.Problem(cp.Maximize(t), cu + cl)
+    # scaled for the solver: B = sB * Bt, t = st * tt with every row O(1)
+    sB = float(e.mean())
+    st = sB * float(max(d @ d for d in D))
+    Bt = cp.Variable((M, M), PSD=True)
+    tt = cp.Variable()
+    cu = [0.5 * (d @ Bt @ d) * (sB / st) >= tt for d in D]
+    cl = [0.5 * (p @ cp.diag(Bt)) * (sB / ek) <= 1 for p, ek in zip(ps, e, strict=True)]
+    prob = cp.Problem(cp.Maximize(tt), cu + cl)
     name = solver or ("CLARABEL" if M <= 40 else "SCS")
+    opts = (
+        dict(tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11, tol_ktratio=1e-9)
+        if name == "CLARABEL"
+        else {}
+    )
     try:
-        prob.solve(solver=name)
+        prob.solve(solver=name, **opts)
     except cp.error.SolverError as exc:
         raise SolverError(f"design_mary: the SDP solver {name} failed: {exc}") from exc
-    if prob.status not in ("optimal", "optimal_inaccurate") or B.value is None:
+    if prob.status not in ("optimal", "optimal_inaccurate") or Bt.value is None:
         raise SolverError(f"design_mary: the SDP solver {name} returned status {prob.status!r}.")
     # primal certificate: the PSD part of B, scaled onto the budgets
-    Bv = 0.5 * (B.value + B.value.T)
+    Bv = sB * 0.5 * (Bt.value + Bt.value.T)
     lam, U = np.linalg.eigh(Bv)
     lam = np.maximum(lam, 0.0)
     Bp = (U * lam) @ U.T
@@ -290,7 +298,7 @@ def _sdp(ps: np.ndarray, e: np.ndarray, solver: str | None):
     # dual certificate: nu on the utility rows (normalized), mu on the budgets, made
     # feasible by the smallest scaling c with S_nu <= c M_mu
     nu = np.maximum(np.array([float(k.dual_value) for k in cu]), 0.0)
-    mu = np.maximum(np.array([float(k.dual_value) for k in cl]), 0.0)
+    mu = np.maximum(np.array([float(k.dual_value) for k in cl]), 0.0) * st / e
     upper = math.inf
     if nu.sum() > 0:
         nu = nu / nu.sum()
