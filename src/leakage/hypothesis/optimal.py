@@ -418,6 +418,24 @@ def optimal_mechanism(
     if n_outputs is not None:
         n_outputs = int(check_positive(n_outputs, func=fn, name="n_outputs", integer=True))
     e = to_nats(epsv, b)
+    zero = [k for k in range(m) if e[k] == 0 and P[k].min() > 0]
+    if zero:  # Lemma 1: I(p_k, W) = 0 with p_k > 0 forces equal rows, so utility 0
+        W = np.ones((M, n_outputs or 1)) / (n_outputs or 1)
+        u, ex, leaks = figures(P, W, kind, a_ren, b)
+        return HypothesisDesign(
+            mechanism=W,
+            utility=u,
+            utility_approx=math.nan,
+            upper_bound=0.0,
+            exponents=ex,
+            leakages=leaks,
+            budgets=epsv,
+            utility_kind=kind,
+            alpha=a_ren,
+            method=f"perfect privacy (eps_{zero[0] + 1} = 0 forces equal rows, Lemma 1)",
+            base=b,
+            details=dict(certified=True),
+        )
     prob = _Problem(P, e, kind, a_ren)
     master = _Master(prob)
     master.add(np.vstack([_lattice(M, 12 if M <= 3 else 4), np.full((1, M), 1.0 / M)]))
@@ -470,6 +488,16 @@ def optimal_mechanism(
     else:  # tau = 1 - S, D_alpha = ln(S) / (alpha - 1)
         ub_nats = math.log1p(-tau_ub) / (a_ren - 1) if tau_ub < 1 else math.inf
     method = "column generation (HiGHS) + certified simplicial branch and bound"
+    if n_outputs is None and W.shape[1] > 2:
+        # the LP's basic solution may split an output in two; keep the fewest outputs
+        # that reach the same utility (within rtol / 10), found by the local polish
+        full = float(prob.values(W).min())
+        for N in range(2, W.shape[1]):
+            Wn = _polish_fixed(P, W, e, N, kind, a_ren)
+            if float(prob.values(Wn).min()) >= full - 0.1 * rtol * abs(full):
+                W = Wn
+                method += f"; {N} outputs suffice (local polish of the optimum)"
+                break
     if n_outputs is not None and W.shape[1] > n_outputs:
         W = _polish_fixed(P, W, e, n_outputs, kind, a_ren)
         method += f", then a local polish to {n_outputs} outputs"
