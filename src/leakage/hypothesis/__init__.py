@@ -17,6 +17,7 @@ from ..results import HypothesisDesign, SimulationResult
 from .design import design_binary, design_mary
 from .eit import eit_divergence, eit_leakage
 from .optimal import optimal_mechanism
+from .simulate import simulate_test
 
 __all__ = [
     "HypothesisDesign",
@@ -26,4 +27,5 @@ __all__ = [
     "eit_divergence",
     "eit_leakage",
     "optimal_mechanism",
+    "simulate_test",
 ]
