@@ -839,3 +839,91 @@ def test_cipher_report_json():
     out = run_json("cipher", "report", *BUILD, "--ns", "3,5")
     assert [r["n"] for r in out["rows"]] == [3, 5] and out["unit"] == "bits"
     assert all(r["L1_per_symbol"] <= r["rate1"] + 1e-12 for r in out["rows"])
+
+
+# --------------------------------------------------------------------------- hypothesis
+
+
+def test_hypothesis_design_json_matches_the_library(tmp_path):
+    out = tmp_path / "W.json"
+    data = run_json(
+        "hypothesis",
+        "design",
+        "--p1",
+        "0.55,0.45",
+        "--p2",
+        "0.95,0.05",
+        "--eps",
+        "0.01",
+        "--out",
+        str(out),
+    )
+    lib = lk.hypothesis.design_binary((0.55, 0.45), (0.95, 0.05), 0.01, 0.01)
+    assert data["utility"] == pytest.approx(lib.utility, rel=1e-12)
+    assert np.allclose(data["mechanism"], lib.mechanism)
+    assert data["unit"] == "bits"
+    saved = lk.Mechanism.load(out)
+    assert np.allclose(saved.matrix, lib.mechanism)
+    assert saved.provenance["method"].startswith("E-IT closed form")
+
+
+def test_hypothesis_design_exact_and_mary_tables():
+    r = run(
+        "hypothesis", "design", "--p1", "0.55,0.45", "--p2", "0.95,0.05", "--eps", "0.01", "--exact"
+    )
+    assert r.exit_code == 0, r.output
+    text = stdout(r)
+    assert "certified upper bound on the optimum" in text and "bits" in text
+    r = run("hypothesis", "design", "--ps", "0.5,0.3,0.2;0.3,0.4,0.3;0.2,0.3,0.5", "--eps", "0.02")
+    assert r.exit_code == 0, r.output
+    assert "E-IT SDP" in stdout(r)
+
+
+def test_hypothesis_simulate_reads_a_saved_mechanism(tmp_path):
+    out = tmp_path / "W.json"
+    run_json(
+        "hypothesis",
+        "design",
+        "--p1",
+        "0.55,0.45",
+        "--p2",
+        "0.95,0.05",
+        "--eps",
+        "0.05",
+        "--exact",
+        "--out",
+        str(out),
+    )
+    data = run_json(
+        "hypothesis",
+        "simulate",
+        "-W",
+        str(out),
+        "--p1",
+        "0.55,0.45",
+        "--p2",
+        "0.95,0.05",
+        "--n",
+        "10,40",
+        "--trials",
+        "2000",
+    )
+    assert data["ns"] == [10, 40] and len(data["missed"]) == 2
+    W = lk.Mechanism.load(out).matrix
+    q1, q2 = np.array([0.55, 0.45]) @ W, np.array([0.95, 0.05]) @ W
+    assert data["stein_exponent"] == pytest.approx(lk.kl_divergence(q2, q1), rel=1e-12)
+
+
+def test_hypothesis_errors_are_one_line():
+    assert_one_line_error(
+        run("hypothesis", "design", "--p1", "0.5,0.5", "--p2", "0.5,0.5", "--eps", "0.1"),
+        "equals p_1",
+    )
+    assert_one_line_error(run("hypothesis", "design", "--p1", "0.5,0.5", "--eps", "0.1"), "--p2")
+    assert_one_line_error(
+        run("hypothesis", "design", "--p1", "0.5,0.5", "--p2", "0.4,0.6", "--eps", "-1"), "eps"
+    )
+    assert_one_line_error(
+        run("hypothesis", "design", "--p1", "0.5,0.5", "--p2", "0.4,0.6", "--eps", "0.9"),
+        "largest feasible budget scale",
+    )

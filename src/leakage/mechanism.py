@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from ._validation import as_channel
 from .errors import InvalidParameterError
-from .results import PointwiseDesign, to_jsonable
+from .results import HypothesisDesign, PointwiseDesign, to_jsonable
 
 __all__ = ["Mechanism"]
 
@@ -61,8 +61,23 @@ class Mechanism:
         return self.matrix.shape[1]
 
     @classmethod
-    def from_design(cls, design: PointwiseDesign) -> Mechanism:
-        """Wrap a :class:`~leakage.results.PointwiseDesign` (inputs = Y, outputs = U)."""
+    def from_design(cls, design: PointwiseDesign | HypothesisDesign) -> Mechanism:
+        """Wrap a :class:`~leakage.results.PointwiseDesign` (inputs = Y, outputs = U) or a
+        :class:`~leakage.results.HypothesisDesign` (inputs = the data's letters)."""
+        if isinstance(design, HypothesisDesign):
+            hprov = {
+                "method": design.method,
+                "utility_kind": design.utility_kind,
+                "alpha": design.alpha,
+                "budgets": design.budgets,
+                "utility": design.utility,
+                "utility_approx": design.utility_approx,
+                "upper_bound": design.upper_bound,
+                "utility_unit_base": design.base,
+                "leakages": design.leakages,
+                "exponents": design.exponents,
+            }
+            return cls(design.mechanism, to_jsonable(hprov))
         prov = {
             "method": design.method,
             "measure": design.measure,
