@@ -54,10 +54,18 @@ from scipy.optimize import linprog, minimize, minimize_scalar
 from scipy.special import xlogy
 
 from .._validation import check_base, check_positive
-from ..errors import InvalidDistributionError, SolverError
+from ..errors import InvalidDistributionError, InvalidParameterError, SolverError
 from ..results import HypothesisDesign
 from ..units import from_nats, to_nats
-from ._common import as_budgets, as_hypotheses, check_utility, exponents_nats, figures, mi_nats
+from ._common import (
+    as_budgets,
+    as_hypotheses,
+    check_mechanism,
+    check_utility,
+    exponents_nats,
+    figures,
+    mi_nats,
+)
 
 
 class _Problem:
@@ -148,12 +156,14 @@ class _Master:
         A_eq = np.hstack([self.U.T, np.zeros((p.M, 1))])
         # the utility rows in units of the current value (HiGHS's tolerances are
         # absolute); if HiGHS fails on that scaling, the largest entry, then defaults
+        big = max(float(np.abs(self.obj).max()), 1e-300)
         attempts = [
-            (self.scale, 1e-10),
-            (max(float(np.abs(self.obj).max()), 1e-300), 1e-10),
-            (max(float(np.abs(self.obj).max()), 1e-300), 1e-7),
+            (self.scale, 1e-10, "highs-ds"),
+            (self.scale, 1e-10, "highs-ipm"),
+            (big, 1e-10, "highs"),
+            (big, 1e-7, "highs"),
         ]
-        for sig, tol in attempts:
+        for sig, tol, meth in attempts:
             if not sig > 0:
                 continue
             A_ub = np.vstack(
@@ -169,7 +179,7 @@ class _Master:
                 A_eq=A_eq,
                 b_eq=np.ones(p.M),
                 bounds=[(0, None)] * K + [(None, None)],
-                method="highs",
+                method=meth,
                 options=dict(primal_feasibility_tolerance=tol, dual_feasibility_tolerance=tol),
             )
             if res.status == 0:
@@ -263,11 +273,67 @@ def _polish_support(prob: _Problem, U: np.ndarray, s: np.ndarray) -> np.ndarray:
             options={"ftol": 1e-16, "maxiter": 300},
         )
     except (ValueError, FloatingPointError):
-        return np.zeros((0, M))
+        return np.zeros((M, 0))
     C = np.clip(unpack(r.x), 0.0, None)
-    tot = C.sum(axis=0)
-    ok = tot > 1e-14
-    return (C[:, ok] / tot[ok]).T
+    return C[:, C.sum(axis=0) > 1e-14]
+
+
+def _directions(C: np.ndarray) -> np.ndarray:
+    """Columns of a mechanism as points of the simplex (rows)."""
+    return (C / C.sum(axis=0, keepdims=True)).T if C.size else np.zeros((0, C.shape[0]))
+
+
+def _kkt_duals(prob: _Problem, C: np.ndarray):
+    """Multipliers from the optimality conditions at a (polished) mechanism C (M×N):
+    zero reduced cost on every used column, sum(nu) = 1, and multipliers only on the
+    active rows — a least-squares solve, far more accurate than an LP's duals when the
+    columns are accurate. Any result is safe: the certificate holds for all multipliers."""
+    U = _directions(C)
+    sw = C.sum(axis=0)
+    obj, g = prob.parts(U)
+    tau_k = sw @ obj
+    act_u = np.flatnonzero(tau_k <= tau_k.min() + 1e-7 * abs(tau_k.min()))
+    act_l = np.flatnonzero(sw @ g >= prob.e * (1 - 1e-7))
+    a, b, M = act_u.size, act_l.size, prob.M
+    A = np.hstack([-obj[:, act_u], g[:, act_l], -U])
+    A = np.vstack([A, np.concatenate([np.ones(a), np.zeros(b + M)])])
+    rhs = np.concatenate([np.zeros(U.shape[0]), [1.0]])
+    x = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    nu = np.zeros(obj.shape[1])
+    nu[act_u] = np.maximum(x[:a], 0.0)
+    if nu.sum() <= 0:
+        return None
+    kappa = np.zeros(prob.m)
+    kappa[act_l] = np.maximum(x[a : a + b], 0.0)
+    return nu / nu.sum(), kappa, x[a + b :]
+
+
+def _endgame(prob: _Problem, W: np.ndarray, mix: float, rtol: float, max_cells: int):
+    """When the master LP's tolerances hide the last improvements (near-uniform
+    hypotheses, tiny budgets): price with the multipliers of the optimality conditions at
+    ``W`` and let each improving column enter the local polish of ``W`` itself."""
+    cells = 0
+    best = float(prob.values(W).min())
+    for _ in range(8):
+        duals = _kkt_duals(prob, W)
+        if duals is None:
+            break
+        delta = rtol * max(abs(best), 1e-300) / (4 * prob.M)
+        _, u_b, val, n = _certify(prob, duals, delta, max_cells, stop_early=True)
+        cells += n
+        if val >= -delta:
+            break
+        U = np.vstack([_directions(W), u_b])
+        s = np.concatenate([W.sum(axis=0), [1e-3 * W.sum() / W.shape[1]]])
+        C = _polish_support(prob, U, s)
+        if not C.size:
+            break
+        Cn, mix_n = _repair(prob.ps, C / C.sum(axis=1, keepdims=True), prob.e)
+        v = float(prob.values(Cn).min())
+        if v <= best:
+            break
+        W, mix, best = Cn, mix_n, v
+    return W, mix, cells
 
 
 def _certify(prob: _Problem, duals, delta: float, max_cells: int, *, stop_early: bool):
@@ -372,6 +438,7 @@ def optimal_mechanism(
     rtol: float = 1e-8,
     max_iter: int = 200,
     max_cells: int = 400_000,
+    start: ArrayLike | None = None,
     base: float = 2,
 ) -> HypothesisDesign:
     r"""The certified optimum of the original problem (2) (``utility="kl"``) or (32)
@@ -400,6 +467,9 @@ def optimal_mechanism(
         :math:`D_\alpha(p_2W\|p_1W)`, ``alpha`` in (0, 1), m = 2.
     rtol : float
         Relative certified gap to reach.
+    start : array_like, optional
+        A mechanism (M×N) within the budgets, e.g. an E-IT design: returned instead if the
+        column generation ends below it (the certified bound holds either way).
     """
     fn = "optimal_mechanism"
     b = check_base(base, func=fn)
@@ -439,9 +509,14 @@ def optimal_mechanism(
     prob = _Problem(P, e, kind, a_ren)
     master = _Master(prob)
     master.add(np.vstack([_lattice(M, 12 if M <= 3 else 4), np.full((1, M), 1.0 / M)]))
+    W_start = None
+    if start is not None:
+        W_start = check_mechanism(start, M, func=fn)
+        if np.any(np.array([mi_nats(p, W_start) for p in P]) > e * (1 + 1e-12)):
+            raise InvalidParameterError(f"{fn}: 'start' leaks more than the budgets allow.")
     t0 = time.perf_counter()
     cells_total, it, stall, prev, futile = 0, 0, 0, -math.inf, 0
-    rho, done = -math.inf, False
+    rho, done, endgame = -math.inf, False, False
     for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         s, duals, lp = master.solve()
         _, kappa, y = duals
@@ -465,10 +540,11 @@ def optimal_mechanism(
                 break
             futile += 1
             if futile > 3:  # the LP cannot use what the pricing finds (its tolerances)
+                endgame = True
                 break
             good = [u_b, _local_min(prob, duals, u_b)]
         master.add(np.array(good))
-        pol = _polish_support(prob, master.U[: s.size], s)
+        pol = _directions(_polish_support(prob, master.U[: s.size], s))
         if pol.size:
             master.add(pol)
     else:
@@ -479,10 +555,29 @@ def optimal_mechanism(
         delta = rtol * max(abs(dual_obj), 1e-300) / (4 * M)
         rho, _, _, n_cells = _certify(prob, duals, delta, max_cells, stop_early=False)
         cells_total += n_cells
-    W = _mechanism(master, s)
-    W, mix = _repair(P, W, e)
-    # the certificate: tau <= sum kappa e - sum y - M rho for every mechanism
+    W, mix = _repair(P, _mechanism(master, s), e)
+    # the polished support is usually more accurate than the LP's solution
+    C = _polish_support(prob, master.U[: s.size], s)
+    if C.size:
+        Cp, mix_p = _repair(P, C / C.sum(axis=1, keepdims=True), e)
+        if float(prob.values(Cp).min()) > float(prob.values(W).min()):
+            W, mix = Cp, mix_p
+    if W_start is not None and float(prob.values(W_start).min()) > float(prob.values(W).min()):
+        W, mix = W_start, 0.0
+    if endgame:  # nonlinear column generation: new columns enter the polish directly
+        W, mix, cells = _endgame(prob, W, mix, rtol, max_cells)
+        cells_total += cells
+    # the certificate: tau <= sum kappa e - sum y - M rho for every mechanism, from the
+    # LP's multipliers and from the optimality conditions at W; the better one is kept
     tau_ub = dual_obj - M * min(rho, 0.0)
+    kkt = _kkt_duals(prob, W)
+    if kkt is not None and tau_ub - float(prob.values(W).min()) > 0.1 * rtol * abs(tau_ub):
+        delta = rtol * max(abs(tau_ub), 1e-300) / (4 * M)
+        rho_k, _, _, n_cells = _certify(prob, kkt, delta, max_cells, stop_early=False)
+        cells_total += n_cells
+        ub_k = float(kkt[1] @ e - kkt[2].sum()) - M * min(rho_k, 0.0)
+        if ub_k < tau_ub:
+            tau_ub, rho = ub_k, rho_k
     if kind == "kl":
         ub_nats = tau_ub
     else:  # tau = 1 - S, D_alpha = ln(S) / (alpha - 1)

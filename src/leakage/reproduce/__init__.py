@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 # Modules holding entries; importing one registers its entries.
-_ENTRY_MODULES = ("paper000", "paper001")
+_ENTRY_MODULES = ("paper000", "paper001", "paper002")
 
 
 @dataclasses.dataclass(frozen=True)
