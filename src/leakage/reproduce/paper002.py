@@ -148,6 +148,7 @@ def _entry(eid: str, title: str, groups, claims, fig: str, renyi: bool) -> Repro
                 ylabel="normalized utility U(W) / U(identity)",
                 series=tuple(series),
                 logx=True,
+                logy=True,
             )
         )
     comps.append(
@@ -294,6 +295,7 @@ def mary() -> Reproduction:
                 ylabel="normalized utility U(W) / U(identity)",
                 series=tuple(series),
                 logx=True,
+                logy=True,
             ),
         ),
     )
