@@ -22,6 +22,7 @@ __all__ = [
     "InvalidParameterError",
     "LeakageError",
     "MissingDependencyError",
+    "SmallCountWarning",
     "SolverError",
 ]
 
@@ -54,6 +55,10 @@ class SolverError(LeakageError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before reaching its certified tolerance."""
+
+
+class SmallCountWarning(UserWarning):
+    """A fitted cell holds too few records for its estimate to be trusted."""
 
 
 class MissingDependencyError(LeakageError, ImportError):

@@ -127,22 +127,26 @@ class Mechanism:
                 )
         gen = np.random.default_rng(rng)
         flat_y = y.reshape(-1)
+        return self._invert(flat_y, lambda x: gen.random(out=x)).reshape(y.shape)
+
+    def _invert(self, flat_y: np.ndarray, fill) -> np.ndarray:
+        """Inverse-CDF outputs for valid letters ``flat_y``; ``fill(x)`` writes the next
+        ``len(x)`` uniforms into ``x`` (drawn in order, so the result does not depend on
+        the chunk size)."""
         out = np.empty(flat_y.shape[0], dtype=np.int64)
-        # Chunks that stay in cache: the uniforms are drawn in order, so the result does not
-        # depend on the chunk size (one Generator stream, consumed sequentially).
         buf = np.empty(min(_CHUNK, flat_y.shape[0]))
         K = self.n_outputs
-        for start in range(0, flat_y.shape[0], _CHUNK):
+        for start in range(0, flat_y.shape[0], _CHUNK):  # chunks that stay in cache
             yc = flat_y[start : start + _CHUNK]
             x = buf[: yc.shape[0]]
-            gen.random(out=x)
+            fill(x)
             x += yc
             oc = out[start : start + yc.shape[0]]
             oc[:] = np.searchsorted(self._edges, x, side="right")
             oc -= yc * K
             # guard the (measure-zero) rounding edge: stay inside the row
             np.clip(oc, 0, K - 1, out=oc)
-        return out.reshape(y.shape)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         from . import __version__
