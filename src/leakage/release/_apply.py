@@ -52,18 +52,19 @@ def _policy(unknown: str, release: Release, func: str) -> tuple[str, int]:
 
 
 def release_codes(
-    release: Release, values: np.ndarray, row0: int, unknown: str, func: str
+    release: Release, values, row0: int, unknown: str, func: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Letter indices of the useful values and the mask of records kept (the policy for
-    unseen or missing values applied)."""
+    """Letter indices of the useful values (a NumPy or pyarrow array) and the mask of
+    records kept (the policy for unseen or missing values applied)."""
     policy, target = _policy(unknown, release, func)
-    codes = release.coder().codes(values)
+    coder = release.coder()
+    codes = coder.codes(values) if isinstance(values, np.ndarray) else coder.codes_arrow(values)
     bad = codes < 0
     keep = np.ones(codes.shape, dtype=bool)
     if bad.any():
         if policy == "error":
             i = int(np.flatnonzero(bad)[0])
-            v = values[i]
+            v = values[i] if isinstance(values, np.ndarray) else values[i].as_py()
             what = "a missing value" if v is None or v != v else f"the unseen value {v!r}"
             raise InvalidParameterError(
                 f"{func}: row {row0 + i} has {what} in column '{release.useful}' (categories: "
@@ -78,14 +79,12 @@ def release_codes(
 
 def released_letters(release: Release, codes: np.ndarray, seed: int, row0: int) -> np.ndarray:
     """Released letter indices of the records ``row0 .. row0 + len(codes) - 1``."""
-    u = uniforms(seed, row0, codes.size)
-    pos = [0]
-
-    def fill(x):
-        x[:] = u[pos[0] : pos[0] + x.size]
-        pos[0] += x.size
-
-    return release.mechanism._invert(codes.astype(np.int64, copy=False), fill)
+    gen = np.random.Generator(np.random.Philox(key=int(seed), counter=int(row0) // 4))
+    if row0 % 4:
+        gen.random(row0 % 4)  # the stream's doubles before row0 in its counter block
+    return release.mechanism._invert(
+        codes.astype(np.int64, copy=False), lambda x: gen.random(out=x)
+    )
 
 
 def apply_frame(
@@ -177,7 +176,7 @@ def apply(
         with _tables.writer(out, schema, fn, ROW_GROUP) as write:
             for big in _chain(head, gen):
                 for b in _slices(big, batch_size):
-                    vals = _tables.column_values(b, release.useful)
+                    vals = b.column(b.schema.get_field_index(release.useful))
                     codes, keep = release_codes(release, vals, read, unknown, fn)
                     letters = released_letters(release, codes, seed, read)
                     if not keep.all():

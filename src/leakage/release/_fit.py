@@ -71,6 +71,34 @@ class Coder:
             return self.binning.codes(values)
         return self._index.get_indexer(_keys(values))
 
+    def codes_arrow(self, col) -> np.ndarray:
+        """:meth:`codes` of a pyarrow array, in Arrow's kernels (hash lookup of the
+        labels cast to the column's type); -1 for unseen or missing values."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()
+        t = col.type
+        if self.binning is not None:
+            return self.binning.codes(col.to_numpy(zero_copy_only=False))
+        try:
+            if pa.types.is_integer(t) or pa.types.is_floating(t):
+                nums = [float(v) for v in self.labels]
+                if pa.types.is_integer(t) and any(v != int(v) for v in nums):
+                    raise ValueError
+                vs = pa.array(nums).cast(t)
+            elif pa.types.is_string(t) or pa.types.is_large_string(t):
+                vs = pa.array(self.labels, type=t)
+            else:
+                raise ValueError
+        except (ValueError, pa.ArrowInvalid):
+            return self.codes(col.to_numpy(zero_copy_only=False))
+        idx = pc.index_in(col, value_set=vs)
+        return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
 
 def _keys(values: np.ndarray) -> np.ndarray:
     """Raw values as the string keys used for labels (missing values as None). Whole
@@ -180,28 +208,13 @@ def fit(
     if missing not in ("error", "drop"):
         raise InvalidParameterError(f"{fn}: 'missing' must be 'error' or 'drop'; got {missing!r}.")
     binnings = {c: _as_binning((bins or {}).get(c), c) for c in (private, useful)}
-    import pandas as pd
 
     cats: dict[str, dict] = {private: {}, useful: {}}
-    pairs: dict[tuple[int, int], int] = {}
+    acc = np.zeros((0, 0), dtype=np.int64)  # counts in first-seen category order
     row0 = 0
     cols = [private] if private == useful else [private, useful]
     for batch in _tables.batches(table, cols, fn):
-        codes = []
-        for c in (private, useful):
-            raw = _tables.column_values(batch, c)
-            if binnings[c] is not None:
-                k = binnings[c].codes(raw)
-            else:
-                keys = _keys(raw)
-                k = np.full(keys.shape, -1, dtype=np.int64)
-                ok = keys != None  # noqa: E711
-                if ok.any():
-                    f, uniq = pd.factorize(keys[ok])
-                    m = cats[c]
-                    remap = np.array([m.setdefault(u, len(m)) for u in uniq], dtype=np.int64)
-                    k[ok] = remap[f]
-            codes.append(k)
+        codes = [_batch_codes(batch, c, binnings[c], cats[c]) for c in (private, useful)]
         bad = (codes[0] < 0) | (codes[1] < 0)
         if bad.any():
             if missing == "error":
@@ -213,15 +226,16 @@ def fit(
                 )
             codes = [k[~bad] for k in codes]
         nb = [
-            max(len(cats[c]), 1) if binnings[c] is None else len(binnings[c].edges) - 1
+            len(cats[c]) if binnings[c] is None else len(binnings[c].edges) - 1
             for c in (private, useful)
         ]
-        flat = codes[0] * nb[1] + codes[1]
-        vals, cnt = np.unique(flat, return_counts=True)
-        for v, n in zip(vals.tolist(), cnt.tolist(), strict=True):
-            key = divmod(v, nb[1])
-            pairs[key] = pairs.get(key, 0) + n
+        if acc.shape != tuple(nb):  # new categories: grow the table
+            acc = np.pad(acc, ((0, nb[0] - acc.shape[0]), (0, nb[1] - acc.shape[1])))
+        if codes[0].size:
+            flat = codes[0] * nb[1] + codes[1]
+            acc += np.bincount(flat, minlength=nb[0] * nb[1]).reshape(nb)
         row0 += batch.num_rows
+    pairs = {(a, b): int(acc[a, b]) for a, b in zip(*np.nonzero(acc), strict=True)}
     labels = {}
     order = {}
     for c in (private, useful):
@@ -264,6 +278,25 @@ def fit(
         min_count=int(min_count),
         bins={c: list(b.edges) for c, b in binnings.items() if b is not None},
     )
+
+
+def _batch_codes(batch, col: str, binning: Binning | None, cats: dict) -> np.ndarray:
+    """Category indices (first-seen order, growing ``cats``) of one batch's column; -1
+    for missing values. Arrow's dictionary encoding does the per-record work; only the
+    batch's distinct values go through Python."""
+    import pyarrow.compute as pc
+
+    arr = batch.column(batch.schema.get_field_index(col))
+    if binning is not None:
+        return binning.codes(arr.to_numpy(zero_copy_only=False))
+    enc = pc.dictionary_encode(arr)
+    keys = _keys(enc.dictionary.to_numpy(zero_copy_only=False))
+    remap = np.array(
+        [-1 if k is None else cats.setdefault(k, len(cats)) for k in keys] or [-1],
+        dtype=np.int64,
+    )
+    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(idx >= 0, remap[idx], -1)
 
 
 def _sort_key(s: str):
