@@ -49,7 +49,16 @@ from .pointwise import design_chi2, design_l1, optimal_l1
 from .results import PointwiseDesign, to_jsonable
 from .units import unit_name
 
-__all__ = ["app", "cipher_app", "hypothesis_app", "main", "measure_app", "pointwise_app", "rd_app"]
+__all__ = [
+    "app",
+    "cipher_app",
+    "hypothesis_app",
+    "main",
+    "measure_app",
+    "pointwise_app",
+    "rd_app",
+    "release_app",
+]
 
 UNITLESS = "unitless"
 
@@ -135,6 +144,16 @@ hypothesis_app = typer.Typer(
     ),
 )
 app.add_typer(hypothesis_app, name="hypothesis")
+
+release_app = typer.Typer(
+    no_args_is_help=True,
+    help=(
+        "Data release: fit the joint of a private and a useful column of a table (CSV or "
+        "Parquet), design P(U|Y) under per-letter budgets (paper 001), apply it to every "
+        "record (streamed, deterministic per record, atomic), and audit the result."
+    ),
+)
+app.add_typer(release_app, name="release")
 
 
 def _version_callback(value: bool) -> None:
@@ -1478,6 +1497,263 @@ def _hypothesis_simulate(
         f"(the limit of the exponent); level delta = {_fmt(r.delta)}, {r.trials} datasets "
         "per hypothesis",
     )
+
+
+# --------------------------------------------------------------------------- release
+
+DataOpt = Annotated[
+    Path, typer.Option("--data", metavar="FILE", help="The table: a .csv or .parquet file.")
+]
+PrivateOpt = Annotated[str, typer.Option("--private", metavar="COL", help="Private column X.")]
+UsefulOpt = Annotated[str, typer.Option("--useful", metavar="COL", help="Useful column Y.")]
+BinsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--bins",
+        metavar="COL=EDGES",
+        help="Bin a numeric column: 'age=18,30,50,65' (right-open bins, the last closed); "
+        "repeat for several columns.",
+    ),
+]
+PriorOpt = Annotated[
+    float, typer.Option("--prior", min=0.0, help="Dirichlet concentration per cell (0: none).")
+]
+
+
+def _bins(specs: list[str] | None) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for spec in specs or ():
+        col, sep, edges = spec.partition("=")
+        if not sep or not col:
+            raise InvalidParameterError(
+                f"release: the '--bins' option must look like 'COL=e1,e2,...'; got {spec!r}."
+            )
+        try:
+            out[col] = [float(v) for v in edges.split(",")]
+        except ValueError:
+            raise InvalidParameterError(
+                f"release: the '--bins' edges of '{col}' must be numbers; got {edges!r}."
+            ) from None
+    return out
+
+
+def _fitted(data, private, useful, bins, prior, min_count, missing):
+    from .release import fit
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = fit(
+            data,
+            private,
+            useful,
+            bins=_bins(bins),
+            prior=prior,
+            min_count=min_count,
+            missing=missing,
+        )
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
+    return f
+
+
+@release_app.command("fit")
+def _release_fit(
+    data: DataOpt,
+    private: PrivateOpt,
+    useful: UsefulOpt,
+    bins: BinsOpt = None,
+    prior: PriorOpt = 0.0,
+    min_count: Annotated[int, typer.Option("--min-count", min=0, help="Warn below.")] = 5,
+    missing: Annotated[str, typer.Option("--missing", metavar="error|drop")] = "error",
+    json_out: JsonOpt = False,
+) -> None:
+    """Count the joint of the private and the useful column (one streaming pass)."""
+    f = _fitted(data, private, useful, bins, prior, min_count, missing)
+    if json_out:
+        typer.echo(json.dumps(to_jsonable(f)))
+        return
+    t = Table(f"{private} \\ {useful}", *f.labels_y, box=None, pad_edge=False, header_style="bold")
+    for i, x in enumerate(f.labels_x):
+        t.add_row(x, *(str(int(c)) for c in f.counts[i]))
+    _print_unwrapped(
+        f"records per cell ({f.n:,} records)",
+        t,
+        f"{len(f.small_cells)} cell(s) below {f.min_count} records",
+    )
+
+
+@release_app.command("design")
+def _release_design(
+    data: DataOpt,
+    private: PrivateOpt,
+    useful: UsefulOpt,
+    eps: Annotated[
+        str, typer.Option("--eps", metavar="BUDGETS", help="One budget per released letter.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Release JSON.")],
+    method: Annotated[
+        str, typer.Option("--method", metavar="l1|l1-exact|chi2", help="The design.")
+    ] = "l1",
+    bins: BinsOpt = None,
+    prior: PriorOpt = 0.0,
+    quantile: Annotated[
+        float, typer.Option("--quantile", help="Posterior quantile of the leakage shown.")
+    ] = 0.95,
+    missing: Annotated[str, typer.Option("--missing", metavar="error|drop")] = "error",
+    base: BaseOpt = "2",
+    json_out: JsonOpt = False,
+) -> None:
+    """Fit, design P(U|Y) and save the release; refuses a mechanism over its budgets.
+
+    Prints P(u|y), each letter's exact leakage on the fitted joint beside its budget and
+    its value at the posterior quantile (estimation uncertainty), and I(U;Y).
+    """
+    from .release import design, posterior_leakage
+
+    b = _number(base, "--base")
+    f = _fitted(data, private, useful, bins, prior, 5, missing)
+    budgets = load_array_arg(eps, name="--eps")
+    with _naming_options({"eps": "--eps"}), _spinner("designing"):
+        r = design(f, budgets, method=method, base=b)
+        post = posterior_leakage(f, r.mechanism, measure=r.measure, quantile=quantile)
+    r.save(out)
+    if json_out:
+        typer.echo(
+            json.dumps(
+                {
+                    **to_jsonable(r.to_dict()),
+                    "posterior": to_jsonable(post),
+                    "release_file": str(out),
+                }
+            )
+        )
+        return
+    mech = Table(useful, *r.labels_u, box=None, pad_edge=False, header_style="bold")
+    for j, y in enumerate(r.labels_y):
+        mech.add_row(y, *(_fmt(v) for v in r.mechanism.matrix[j]))
+    letters = Table(
+        "u",
+        "leakage (fitted)",
+        f"q{quantile:g} (posterior)",
+        "budget",
+        box=None,
+        pad_edge=False,
+        header_style="bold",
+    )
+    for k, u in enumerate(r.labels_u):
+        lk_ = r.leakages[k]
+        letters.add_row(
+            u,
+            "never released" if math.isnan(lk_) else _fmt(lk_),
+            "" if math.isnan(post["quantile"][k]) else _fmt(post["quantile"][k]),
+            _fmt(r.budgets[k]),
+        )
+    _print_unwrapped(
+        "mechanism P(u|y)",
+        mech,
+        "",
+        letters,
+        "",
+        f"I(U;Y) = {_fmt(r.utility)} {_unit(b)} (exact, fitted joint); {r.measure} "
+        f"leakage is unitless; method: {r.method}",
+        f"release written to {out}",
+    )
+
+
+@release_app.command("apply")
+def _release_apply(
+    release: Annotated[Path, typer.Option("--release", metavar="FILE", help="Release JSON.")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help=".csv/.parquet")],
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Key of the random stream.")],
+    column: Annotated[str, typer.Option("--column", help="Released column name.")] = "released",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1 << 20,
+    unknown: Annotated[
+        str,
+        typer.Option(
+            "--unknown", metavar="error|drop|map:LABEL", help="Unseen or missing useful values."
+        ),
+    ] = "error",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add the released column to every record (streamed; the output appears atomically).
+
+    A record's draw depends only on (seed, row index, its useful value): the output is the
+    same whatever the batch size.
+    """
+    from .release import Release, apply
+
+    r = Release.load(release)
+    info = apply(
+        r,
+        data,
+        out,
+        seed=seed,
+        column=column,
+        batch_size=batch_size,
+        unknown=unknown,
+        overwrite=overwrite,
+        progress=not json_out and sys.stderr.isatty(),
+    )
+    if json_out:
+        typer.echo(json.dumps(to_jsonable(info)))
+        return
+    typer.echo(
+        f"{info['written']:,} records written to {out} ({info['dropped']:,} dropped) in "
+        f"{info['seconds']:.2f} s ({info['rate']:,.0f} records/s)"
+    )
+
+
+@release_app.command("audit")
+def _release_audit(
+    release: Annotated[Path, typer.Option("--release", metavar="FILE", help="Release JSON.")],
+    data: Annotated[Path, typer.Option("--data", metavar="FILE", help="The released table.")],
+    column: Annotated[str, typer.Option("--column", help="Released column name.")] = "released",
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=10)] = 1000,
+    level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    plot: Annotated[Path | None, typer.Option("--plot", metavar="PNG")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Plug-in leakage of each released letter with bootstrap intervals, beside the
+    design's exact value and the budget; flags letters whose design value lies outside."""
+    from .release import Release, audit, plot_audit
+
+    r = Release.load(release)
+    a = audit(r, data, column=column, bootstrap=bootstrap, level=level, rng=seed)
+    if plot is not None:
+        plot_audit(a, plot)
+    if json_out:
+        typer.echo(json.dumps(to_jsonable(a)))
+        return
+    t = Table(
+        "u",
+        "audited",
+        f"{level:.0%} interval",
+        "design",
+        "budget",
+        "flag",
+        box=None,
+        pad_edge=False,
+        header_style="bold",
+    )
+    for k, u in enumerate(a.labels_u):
+        if math.isnan(a.design[k]):
+            t.add_row(u, "never released", "", "", _fmt(a.budgets[k]), "")
+            continue
+        t.add_row(
+            u,
+            _fmt(a.plugin[k]),
+            f"[{_fmt(a.interval[k, 0])}, {_fmt(a.interval[k, 1])}]",
+            _fmt(a.design[k]),
+            _fmt(a.budgets[k]),
+            "FLAG" if a.flagged[k] else "",
+        )
+    lines: list = [f"audit of {data} ({a.n:,} records, {a.measure} leakage, unitless)", t]
+    if plot is not None:
+        lines.append(f"plot written to {plot}")
+    _print_unwrapped(*lines)
 
 
 # --------------------------------------------------------------------------- reproduce
