@@ -927,3 +927,118 @@ def test_hypothesis_errors_are_one_line():
         run("hypothesis", "design", "--p1", "0.5,0.5", "--p2", "0.4,0.6", "--eps", "0.9"),
         "largest feasible budget scale",
     )
+
+
+# --------------------------------------------------------------------------- release
+
+
+def _fair_like(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(1, 5, 4000)
+    x = (rng.random(4000) < 0.2 + 0.1 * (y == 3)).astype(int)
+    df = pd.DataFrame({"x": x, "occupation": y, "age": rng.uniform(18, 60, 4000)})
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_release_fit_design_apply_audit(tmp_path):
+    data = _fair_like(tmp_path)
+    fit = run_json(
+        "release", "fit", "--data", str(data), "--private", "x", "--useful", "occupation"
+    )
+    assert sum(map(sum, fit["counts"])) == 4000
+    rel = tmp_path / "r.json"
+    d = run_json(
+        "release",
+        "design",
+        "--data",
+        str(data),
+        "--private",
+        "x",
+        "--useful",
+        "occupation",
+        "--eps",
+        "0.03,0.03,0.03,0.03",
+        "--out",
+        str(rel),
+    )
+    assert d["release_file"] == str(rel) and rel.exists()
+    out = tmp_path / "o.parquet"
+    info = run_json(
+        "release",
+        "apply",
+        "--release",
+        str(rel),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--seed",
+        "4",
+    )
+    assert info["written"] == 4000
+    again = run(
+        "release",
+        "apply",
+        "--release",
+        str(rel),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--seed",
+        "4",
+    )
+    assert_one_line_error(again, "exists")
+    a = run_json(
+        "release",
+        "audit",
+        "--release",
+        str(rel),
+        "--data",
+        str(out),
+        "--bootstrap",
+        "200",
+        "--plot",
+        str(tmp_path / "a.png"),
+    )
+    assert len(a["plugin"]) == 4 and (tmp_path / "a.png").exists()
+    r = run(
+        "release",
+        "fit",
+        "--data",
+        str(data),
+        "--private",
+        "x",
+        "--useful",
+        "age",
+        "--bins",
+        "age=18,30,45,60",
+    )
+    assert r.exit_code == 0 and "[45, 60]" in stdout(r)
+
+
+def test_release_errors_are_one_line(tmp_path):
+    data = _fair_like(tmp_path)
+    assert_one_line_error(
+        run("release", "fit", "--data", str(data), "--private", "nope", "--useful", "x"),
+        "no column",
+    )
+    assert_one_line_error(
+        run(
+            "release",
+            "fit",
+            "--data",
+            str(data),
+            "--private",
+            "x",
+            "--useful",
+            "age",
+            "--bins",
+            "age",
+        ),
+        "--bins",
+    )

@@ -6,7 +6,10 @@ The plug-in leakage of letter u is :math:`\|\hat P_{X|u} - \hat P_X\|_1` (or
 bootstrap at ``level`` over ``bootstrap`` multinomial resamples of the whole table
 (vectorized). A letter is *flagged* when the design's exact leakage lies outside its
 interval: the released column does not behave as designed (or the sample is unlucky, at
-rate 1 - level per letter).
+rate about 1 - level per letter). For a letter released for few records, or whose leakage
+is near 0, the plug-in of the norm is biased upward and the interval covers less often
+than ``level`` (91.5% instead of 95% for a leakage of 5e-4 from 20,000 records, measured):
+read a flag there as "look closer", not as proof.
 """
 
 from __future__ import annotations

@@ -88,9 +88,15 @@ def batches(source: Any, columns: list[str] | None, func: str, rows: int = 1 << 
     import pyarrow.csv as pcsv
 
     conv = pcsv.ConvertOptions(include_columns=columns) if columns else None
-    reader = pcsv.open_csv(
-        path, read_options=pcsv.ReadOptions(block_size=1 << 24), convert_options=conv
-    )
+    try:
+        reader = pcsv.open_csv(
+            path, read_options=pcsv.ReadOptions(block_size=1 << 24), convert_options=conv
+        )
+    except (KeyError, pyarrow.ArrowKeyError):  # a missing column: name it and the others
+        _check_columns(pcsv.open_csv(path).schema.names, columns, func, str(path))
+        raise
+    except pyarrow.ArrowInvalid as exc:
+        raise InvalidParameterError(f"{func}: cannot read '{path}' as CSV ({exc}).") from None
     _check_columns(reader.schema.names, columns, func, str(path))
     yield from reader
     del pyarrow
