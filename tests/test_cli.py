@@ -980,6 +980,26 @@ def test_release_fit_design_apply_audit(tmp_path):
         "4",
     )
     assert info["written"] == 4000
+    import pandas as pd
+
+    pq_src = tmp_path / "t.parquet"
+    pd.read_csv(data).to_parquet(pq_src)
+    for engine, name in (("stream", "s.parquet"), ("dask", "d.parquet")):
+        run_json(
+            "release",
+            "apply",
+            "--release",
+            str(rel),
+            "--data",
+            str(pq_src),
+            "--out",
+            str(tmp_path / name),
+            "--seed",
+            "4",
+            "--engine",
+            engine,
+        )
+    assert (tmp_path / "d.parquet").read_bytes() == (tmp_path / "s.parquet").read_bytes()
     again = run(
         "release",
         "apply",

@@ -1675,6 +1675,22 @@ def _release_apply(
         ),
     ] = "error",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            metavar="stream|dask",
+            help="dask: a Parquet input on a Dask scheduler (the same output bytes).",
+        ),
+    ] = "stream",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="NAME|ADDRESS",
+            help="With --engine dask: threads, processes, or a Dask cluster's address (tcp://...).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Add the released column to every record (streamed; the output appears atomically).
@@ -1685,17 +1701,24 @@ def _release_apply(
     from .release import Release, apply
 
     r = Release.load(release)
-    info = apply(
-        r,
-        data,
-        out,
-        seed=seed,
-        column=column,
-        batch_size=batch_size,
-        unknown=unknown,
-        overwrite=overwrite,
-        progress=not json_out and sys.stderr.isatty(),
-    )
+    common = dict(seed=seed, column=column, unknown=unknown, overwrite=overwrite)
+    if engine == "dask":
+        from .release import apply_dask
+
+        if scheduler is not None and "://" in scheduler:
+            from distributed import Client
+
+            with Client(scheduler):
+                info = apply_dask(r, data, out, **common)
+        else:
+            info = apply_dask(r, data, out, scheduler=scheduler or "threads", **common)
+    elif engine == "stream":
+        progress = not json_out and sys.stderr.isatty()
+        info = apply(r, data, out, batch_size=batch_size, progress=progress, **common)
+    else:
+        raise InvalidParameterError(
+            f"release apply: the '--engine' option must be 'stream' or 'dask'; got {engine!r}."
+        )
     if json_out:
         typer.echo(json.dumps(to_jsonable(info)))
         return

@@ -10,6 +10,7 @@ pandas).
 
 from ._apply import apply, apply_frame, uniforms
 from ._audit import AuditResult, audit, plot_audit
+from ._dask import apply_dask
 from ._design import Release, design
 from ._fit import FittedJoint, fit, posterior_leakage
 
@@ -18,6 +19,7 @@ __all__ = [
     "FittedJoint",
     "Release",
     "apply",
+    "apply_dask",
     "apply_frame",
     "audit",
     "design",

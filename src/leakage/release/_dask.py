@@ -1,0 +1,162 @@
+r"""The same apply on a Dask DataFrame (the ``scale`` extra).
+
+Partitions are processed by whatever Dask scheduler is active (a ``distributed.Client``
+if one exists, else ``scheduler=``): each partition learns its first row index from the
+partition lengths, draws its records' letters from the same counter-based stream as
+:func:`leakage.release.apply`, and comes back as an Arrow table with the source's schema.
+The driver writes them in order through the same atomic writer (fixed row groups), so the
+output file is byte-identical to the streaming path's for the same seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidParameterError, MissingDependencyError
+from . import _tables
+from ._apply import ROW_GROUP, _policy, release_codes, released_letters
+from ._design import Release
+
+
+def _dask():
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError as exc:  # pragma: no cover - exercised without the extra only
+        raise MissingDependencyError(
+            "apply_dask needs dask: pip install 'leakage[scale]'."
+        ) from exc
+    return dask, dd
+
+
+def _partition(df, offset: int, release: Release, seed: int, unknown: str, column: str, schema):
+    """Released column for one partition (a pandas DataFrame), as an Arrow table."""
+    import pyarrow as pa
+
+    t = pa.Table.from_pandas(
+        df, schema=schema.remove(schema.get_field_index(column)), preserve_index=False
+    )
+    vals = t.column(release.useful).combine_chunks()
+    codes, keep = release_codes(release, vals, offset, unknown, "apply_dask")
+    letters = released_letters(release, codes, seed, offset)
+    if not keep.all():
+        t = t.filter(pa.array(keep))
+        letters = letters[keep]
+    col = pa.array(release.labels_u, type=pa.string()).take(pa.array(letters))
+    return pa.Table.from_arrays([*t.columns, col], schema=schema), int(keep.size)
+
+
+def _row_group(
+    path: str,
+    group: int,
+    offset: int,
+    release: Release,
+    seed: int,
+    unknown: str,
+    column: str,
+    schema,
+):
+    """One Parquet row group read by the worker itself (pyarrow, no pandas round trip)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pq.ParquetFile(path).read_row_group(group)
+    vals = t.column(release.useful).combine_chunks()
+    codes, keep = release_codes(release, vals, offset, unknown, "apply_dask")
+    letters = released_letters(release, codes, seed, offset)
+    if not keep.all():
+        t = t.filter(pa.array(keep))
+        letters = letters[keep]
+    col = pa.array(release.labels_u, type=pa.string()).take(pa.array(letters))
+    return pa.Table.from_arrays([*t.columns, col], schema=schema), int(keep.size)
+
+
+def apply_dask(
+    release: Release,
+    source: Any,
+    out: str | Path,
+    *,
+    seed: int,
+    column: str = "released",
+    unknown: str = "error",
+    overwrite: bool = False,
+    scheduler: str | None = None,
+    window: int = 8,
+) -> dict[str, Any]:
+    """:func:`leakage.release.apply` on Dask: ``source`` is a Parquet path (read with
+    ``dask.dataframe.read_parquet``) or a Dask DataFrame; ``window`` partitions are in
+    flight at a time (bounded memory on the driver). Returns the same summary."""
+    import time
+
+    dask, dd = _dask()
+    pa = _tables.pa()
+    fn = "apply_dask"
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(f"{fn}: 'seed' must be an integer >= 0; got {seed!r}.")
+    _policy(unknown, release, fn)
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise InvalidParameterError(
+            f"{fn}: '{out}' exists; pass overwrite=True (--overwrite) to replace it."
+        )
+    if isinstance(source, dd.DataFrame):
+        ddf = source
+        base = pa.Schema.from_pandas(ddf._meta, preserve_index=False)
+    else:
+        path = Path(source)
+        if _tables.SUFFIXES.get(path.suffix.lower()) != "parquet":
+            raise InvalidParameterError(
+                f"{fn}: the source must be a Parquet file or a Dask DataFrame; got '{path}'."
+            )
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        base = pf.schema_arrow
+        ddf = None
+    if release.useful not in base.names:
+        raise InvalidParameterError(
+            f"{fn}: no column '{release.useful}' in the source (columns: {', '.join(base.names)})."
+        )
+    if column in base.names:
+        raise InvalidParameterError(f"{fn}: the source already has a column '{column}'.")
+    schema = base.append(pa.field(column, pa.string()))
+    t0 = time.perf_counter()
+    kw = {} if scheduler is None else {"scheduler": scheduler}
+    if ddf is None:  # a Parquet file: one task per row group, read by the worker
+        lens = np.array([pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])
+        offsets = np.concatenate([[0], np.cumsum(lens)])[:-1]
+        task = dask.delayed(_row_group, pure=True)
+        src = str(path)
+
+        def job(i):
+            return task(src, i, int(offsets[i]), release, int(seed), unknown, column, schema)
+    else:  # a Dask DataFrame: partitions, offsets from their lengths
+        lens = ddf.map_partitions(len).compute(**kw).to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(lens)])[:-1]
+        parts = ddf.to_delayed()
+        task = dask.delayed(_partition, pure=True)
+
+        def job(i):
+            return task(parts[i], int(offsets[i]), release, int(seed), unknown, column, schema)
+
+    read = written = 0
+    with _tables.writer(out, schema, fn, ROW_GROUP) as write:
+        for s0 in range(0, len(lens), window):
+            jobs = [job(i) for i in range(s0, min(s0 + window, len(lens)))]
+            for table, n in dask.compute(*jobs, **kw):
+                for b in table.to_batches():
+                    write(b)
+                read += n
+                written += table.num_rows
+    secs = time.perf_counter() - t0
+    return {
+        "records": read,
+        "written": written,
+        "dropped": read - written,
+        "seconds": secs,
+        "rate": read / secs if secs > 0 else float("inf"),
+        "out": str(out),
+    }
