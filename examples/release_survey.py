@@ -64,8 +64,12 @@ def main(fig: str = "release_survey.png") -> None:
     a1 = run("fair", fair, "affair", "occupation", 0.02, out_dir)
     anes = sd.anes96.load_pandas().data
     a2 = run("anes96", anes, "vote", "income", 0.05, out_dir, bins={"income": [1, 7, 13, 19, 24]})
-    rl.plot_audit(a1, fig_path)
-    rl.plot_audit(a2, fig_path.with_name(fig_path.stem + "_anes96.png"))
+    rl.plot_audit(a1, fig_path, title=f"fair: affairs > 0 vs occupation (n = {a1.n:,})")
+    rl.plot_audit(
+        a2,
+        fig_path.with_name(fig_path.stem + "_anes96.png"),
+        title=f"anes96: vote vs income (n = {a2.n:,})",
+    )
     print(f"figures: {fig_path}, {fig_path.with_name(fig_path.stem + '_anes96.png')}")
 
 

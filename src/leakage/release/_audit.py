@@ -116,7 +116,7 @@ def audit(
     )
 
 
-def plot_audit(result: AuditResult, path) -> None:
+def plot_audit(result: AuditResult, path, *, title: str | None = None) -> None:
     """Budget, design and audited leakage (with its interval) per letter, as a PNG
     (atomic write)."""
     import matplotlib
@@ -128,7 +128,7 @@ def plot_audit(result: AuditResult, path) -> None:
 
     K = len(result.labels_u)
     x = np.arange(K)
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * K + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * K + 2) + 2.6, 3.6))
     ax.scatter(x - 0.15, result.budgets, marker="_", s=400, color="k", label="budget")
     ax.scatter(x, result.design, marker="o", color="C0", label="design (exact)")
     err = np.abs(result.interval.T - result.plugin)
@@ -153,8 +153,8 @@ def plot_audit(result: AuditResult, path) -> None:
     ax.set_xticks(x, result.labels_u)
     ax.set_xlabel("released letter u")
     ax.set_ylabel("ℓ1 leakage" if result.measure == "l1" else "√χ² leakage")
-    ax.set_title(f"Audit of the released column (n = {result.n:,})")
-    ax.legend(fontsize=8)
+    ax.set_title(title or f"Audit of the released column (n = {result.n:,})")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     with atomic_write(path, "wb") as f:
