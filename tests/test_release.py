@@ -71,6 +71,12 @@ def test_design_refuses_a_mechanism_over_budget(release):
     f = rl.fit(_table(20_000, 2), "x", "y")
     with pytest.raises(lk.InfeasibleError, match="refused"):
         rl.design(f, [0.05] * 4, tol=-1e-3)  # a stricter-than-budget check must refuse
+    # a release file whose mechanism was edited (here: publish Y as is) is refused by apply
+    import dataclasses
+
+    leaky = dataclasses.replace(release, mechanism=lk.Mechanism(np.eye(4), {}))
+    with pytest.raises(lk.InfeasibleError, match="would leak"):
+        rl.apply(leaky, _table(100, 3), "never.csv", seed=1)
 
 
 def test_uniforms_are_one_counter_based_stream():
@@ -247,3 +253,14 @@ def test_dask_on_a_local_cluster(release, tmp_path):
     ):
         rl.apply_dask(release, src, tmp_path / "c.parquet", seed=3)
     assert _sha(tmp_path / "c.parquet") == _sha(tmp_path / "s.parquet")
+
+
+def test_polars_frames_are_tables_too(release, tmp_path):
+    pl = pytest.importorskip("polars")
+    df = _table(4000, 13)
+    f_pd = rl.fit(df, "x", "y")
+    f_pl = rl.fit(pl.from_pandas(df), "x", "y")
+    assert np.array_equal(f_pd.counts, f_pl.counts) and f_pd.labels_y == f_pl.labels_y
+    rl.apply(release, df, tmp_path / "a.csv", seed=2)
+    rl.apply(release, pl.from_pandas(df), tmp_path / "b.csv", seed=2)
+    assert _sha(tmp_path / "a.csv") == _sha(tmp_path / "b.csv")

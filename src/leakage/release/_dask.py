@@ -97,6 +97,7 @@ def apply_dask(
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidParameterError(f"{fn}: 'seed' must be an integer >= 0; got {seed!r}.")
     _policy(unknown, release, fn)
+    release.check(func=fn)
     out = Path(out)
     if out.exists() and not overwrite:
         raise InvalidParameterError(

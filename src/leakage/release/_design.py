@@ -41,6 +41,28 @@ class Release:
     base: float
     fitted_joint: np.ndarray
 
+    def check(self, tol: float = 1e-9, func: str = "Release") -> None:
+        """Recompute every letter's exact leakage of ``mechanism`` on ``fitted_joint`` and
+        refuse (:class:`~leakage.InfeasibleError`) a release over any budget — e.g. a
+        release file whose mechanism was edited."""
+        from ._fit import _letter_leakage
+
+        W = self.mechanism.matrix
+        if W.shape != (len(self.labels_y), len(self.labels_u)) or self.fitted_joint.shape != (
+            len(self.labels_x),
+            len(self.labels_y),
+        ):
+            raise InvalidParameterError(f"{func}: the release's shapes do not match its labels.")
+        leak = _letter_leakage(self.fitted_joint, W, self.measure)
+        over = np.nan_to_num(leak - self.budgets, nan=-np.inf)
+        if np.any(over > tol):
+            k = int(np.argmax(over))
+            raise InfeasibleError(
+                f"{func}: released letter {self.labels_u[k]} would leak {leak[k]:.6g} > its "
+                f"budget {self.budgets[k]:.6g} ({self.measure}) on the fitted joint; the "
+                "mechanism is refused."
+            )
+
     def coder(self) -> Coder:
         edges = self.bins.get(self.useful)
         return Coder(self.labels_y, None if edges is None else Binning(tuple(edges)))
@@ -133,13 +155,6 @@ def design(
         )
     func = {"l1": design_l1, "l1-exact": optimal_l1, "chi2": design_chi2}[method]
     d: PointwiseDesign = func(fitted.joint, eps, base=base)
-    over = np.nan_to_num(d.leakages - d.budgets, nan=-np.inf)
-    if np.any(over > tol):
-        k = int(np.argmax(over))
-        raise InfeasibleError(
-            f"design: released letter {k} would leak {d.leakages[k]:.6g} > its budget "
-            f"{d.budgets[k]:.6g} ({d.measure}) on the fitted joint; the mechanism is refused."
-        )
     K = d.mechanism.shape[1]
     labels = [f"u{k}" for k in range(K)] if labels_u is None else [str(v) for v in labels_u]
     if len(labels) != K or len(set(labels)) != K:
@@ -147,7 +162,7 @@ def design(
             f"design: 'labels_u' needs {K} distinct labels (one per released letter)."
         )
     prov = {"method": d.method, "measure": d.measure, "budgets": to_jsonable(d.budgets)}
-    return Release(
+    r = Release(
         mechanism=Mechanism(d.mechanism, prov),
         private=fitted.private,
         useful=fitted.useful,
@@ -163,3 +178,5 @@ def design(
         base=float(d.base),
         fitted_joint=fitted.joint.copy(),
     )
+    r.check(tol, "design")  # the exact leakage, recomputed: nothing over budget is released
+    return r
