@@ -144,15 +144,7 @@ def apply(
     """
     fn = "apply"
     batch_size = int(check_positive(batch_size, func=fn, name="batch_size", integer=True))
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"{fn}: 'seed' must be an integer >= 0; got {seed!r}.")
-    _policy(unknown, release, fn)
-    release.check(func=fn)
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise InvalidParameterError(
-            f"{fn}: '{out}' exists; pass overwrite=True (--overwrite) to replace it."
-        )
+    out = check_run(release, out, seed, unknown, overwrite, fn)
     pa = _tables.pa()
     total = _tables.n_rows(source, fn)
     t0 = time.perf_counter()
@@ -173,23 +165,33 @@ def apply(
                 f"{fn}: the source already has a column '{column}'; pick another 'column'."
             )
         schema = head.schema.append(pa.field(column, pa.string()))
-        labels = pa.array(release.labels_u, type=pa.string())
         with _tables.writer(out, schema, fn, ROW_GROUP) as write:
             for big in _chain(head, gen):
                 for b in _slices(big, batch_size):
-                    vals = b.column(b.schema.get_field_index(release.useful))
-                    codes, keep = release_codes(release, vals, read, unknown, fn)
-                    letters = released_letters(release, codes, seed, read)
-                    if not keep.all():
-                        b = b.filter(pa.array(keep))
-                        letters = letters[keep]
-                    col = labels.take(pa.array(letters))
-                    ob = pa.RecordBatch.from_arrays([*b.columns, col], schema=schema)
+                    ob, n = released_table(b, read, release, seed, unknown, schema, fn)
                     write(ob)
-                    read += keep.size
+                    read += n
                     written += ob.num_rows
-                    bar.advance(keep.size)
-    secs = time.perf_counter() - t0
+                    bar.advance(n)
+    return summary(read, written, time.perf_counter() - t0, out)
+
+
+def check_run(release: Release, out, seed, unknown: str, overwrite: bool, fn: str) -> Path:
+    """The checks every apply makes before reading anything: seed, policy, the release's
+    exact leakage against its budgets, and the output path."""
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(f"{fn}: 'seed' must be an integer >= 0; got {seed!r}.")
+    _policy(unknown, release, fn)
+    release.check(func=fn)
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise InvalidParameterError(
+            f"{fn}: '{out}' exists; pass overwrite=True (--overwrite) to replace it."
+        )
+    return out
+
+
+def summary(read: int, written: int, secs: float, out) -> dict[str, Any]:
     return {
         "records": read,
         "written": written,
@@ -198,6 +200,23 @@ def apply(
         "rate": read / secs if secs > 0 else float("inf"),
         "out": str(out),
     }
+
+
+def released_table(t, offset: int, release: Release, seed: int, unknown: str, schema, fn: str):
+    """An Arrow table of records ``offset ..`` with the released column appended (records
+    dropped by the policy removed); returns it and the number of records read."""
+    pa = _tables.pa()
+    vals = t.column(release.useful)
+    if isinstance(vals, pa.ChunkedArray):
+        vals = vals.combine_chunks()
+    codes, keep = release_codes(release, vals, offset, unknown, fn)
+    letters = released_letters(release, codes, seed, offset)
+    if not keep.all():
+        t = t.filter(pa.array(keep))
+        letters = letters[keep]
+    col = pa.array(release.labels_u, type=pa.string()).take(pa.array(letters))
+    cls = pa.RecordBatch if isinstance(t, pa.RecordBatch) else pa.Table
+    return cls.from_arrays([*t.columns, col], schema=schema), int(keep.size)
 
 
 def _chain(head, rest):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError, MissingDependencyError
 from . import _tables
-from ._apply import ROW_GROUP, _policy, release_codes, released_letters
+from ._apply import ROW_GROUP, check_run, released_table, summary
 from ._design import Release
 
 
@@ -33,20 +33,13 @@ def _dask():
 
 
 def _partition(df, offset: int, release: Release, seed: int, unknown: str, column: str, schema):
-    """Released column for one partition (a pandas DataFrame), as an Arrow table."""
+    """One partition (a pandas DataFrame) with the released column, as an Arrow table."""
     import pyarrow as pa
 
     t = pa.Table.from_pandas(
         df, schema=schema.remove(schema.get_field_index(column)), preserve_index=False
     )
-    vals = t.column(release.useful).combine_chunks()
-    codes, keep = release_codes(release, vals, offset, unknown, "apply_dask")
-    letters = released_letters(release, codes, seed, offset)
-    if not keep.all():
-        t = t.filter(pa.array(keep))
-        letters = letters[keep]
-    col = pa.array(release.labels_u, type=pa.string()).take(pa.array(letters))
-    return pa.Table.from_arrays([*t.columns, col], schema=schema), int(keep.size)
+    return released_table(t, offset, release, seed, unknown, schema, "apply_dask")
 
 
 def _row_group(
@@ -60,18 +53,10 @@ def _row_group(
     schema,
 ):
     """One Parquet row group read by the worker itself (pyarrow, no pandas round trip)."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     t = pq.ParquetFile(path).read_row_group(group)
-    vals = t.column(release.useful).combine_chunks()
-    codes, keep = release_codes(release, vals, offset, unknown, "apply_dask")
-    letters = released_letters(release, codes, seed, offset)
-    if not keep.all():
-        t = t.filter(pa.array(keep))
-        letters = letters[keep]
-    col = pa.array(release.labels_u, type=pa.string()).take(pa.array(letters))
-    return pa.Table.from_arrays([*t.columns, col], schema=schema), int(keep.size)
+    return released_table(t, offset, release, seed, unknown, schema, "apply_dask")
 
 
 def apply_dask(
@@ -94,15 +79,7 @@ def apply_dask(
     dask, dd = _dask()
     pa = _tables.pa()
     fn = "apply_dask"
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"{fn}: 'seed' must be an integer >= 0; got {seed!r}.")
-    _policy(unknown, release, fn)
-    release.check(func=fn)
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise InvalidParameterError(
-            f"{fn}: '{out}' exists; pass overwrite=True (--overwrite) to replace it."
-        )
+    out = check_run(release, out, seed, unknown, overwrite, fn)
     if isinstance(source, dd.DataFrame):
         ddf = source
         base = pa.Schema.from_pandas(ddf._meta, preserve_index=False)
@@ -152,12 +129,4 @@ def apply_dask(
                     write(b)
                 read += n
                 written += table.num_rows
-    secs = time.perf_counter() - t0
-    return {
-        "records": read,
-        "written": written,
-        "dropped": read - written,
-        "seconds": secs,
-        "rate": read / secs if secs > 0 else float("inf"),
-        "out": str(out),
-    }
+    return summary(read, written, time.perf_counter() - t0, out)
