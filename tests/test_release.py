@@ -60,6 +60,15 @@ def test_fit_bins_missing_values_and_small_cells():
         f = rl.fit(df, "x", "age", bins={"age": [18, 30, 50, 65]}, missing="drop")
     assert f.labels_y == ["[18, 30)", "[30, 50)", "[50, 65]"]
     assert f.counts.tolist() == [[1, 0, 2], [0, 1, 0]]
+    # a category seen only beside a dropped record is not a letter
+    g = rl.fit(
+        pd.DataFrame({"x": [0, 1, None], "y": ["a", "b", "c"]}),
+        "x",
+        "y",
+        missing="drop",
+        min_count=0,
+    )
+    assert g.labels_y == ["a", "b"] and g.counts.tolist() == [[1, 0], [0, 1]]
     with pytest.raises(lk.InvalidParameterError, match="no column 'nope'"):
         rl.fit(df, "x", "nope")
     with pytest.raises(lk.InvalidParameterError, match="increasing"):

@@ -252,6 +252,12 @@ def fit(
     counts = np.zeros((len(labels[private]), len(labels[useful])), dtype=np.int64)
     for (a, b), n in pairs.items():
         counts[order[private][a], order[useful][b]] += n
+    # a category seen only beside a dropped (missing) value has no record: not a letter
+    keep_x = (counts.sum(axis=1) > 0) | (binnings[private] is not None)
+    keep_y = (counts.sum(axis=0) > 0) | (binnings[useful] is not None)
+    counts = counts[keep_x][:, keep_y]
+    labels[private] = [v for v, k in zip(labels[private], keep_x, strict=True) if k]
+    labels[useful] = [v for v, k in zip(labels[useful], keep_y, strict=True) if k]
     n = counts.sum()
     joint = (counts + prior) / (n + prior * counts.size)
     small = [
