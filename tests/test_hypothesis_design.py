@@ -161,3 +161,23 @@ def test_binary_sources_give_rank_one_and_m2_equals_the_closed_form():
     m2 = design_mary(list(pair), [0.01, 0.01])
     b = design_binary(*pair, 0.01, 0.01)
     assert m2.utility_approx == pytest.approx(b.utility_approx, rel=1e-5)
+
+
+def test_explicit_w0_and_V_and_the_scs_path():
+    # uniform p1, the other two moved in orthogonal directions: the SDP needs rank 2
+    p1 = np.full(3, 1 / 3)
+    ps = [p1, p1 + 0.1 * np.array([1, -1, 0]), p1 + 0.1 * np.array([1, 1, -2]) / np.sqrt(3)]
+    auto = design_mary(ps, 0.002)
+    assert auto.details["rank"] >= 2
+    w, V = auto.details["w0"], auto.details["V"]
+    again = design_mary(ps, 0.002, w0=w, V=V)
+    assert np.allclose(again.mechanism, auto.mechanism, atol=1e-12)
+    assert np.allclose(again.details["V"], V)
+    with pytest.raises(lk.InvalidParameterError, match="orthonormal"):
+        design_mary(ps, 0.002, w0=w, V=np.ones_like(V))
+    with pytest.raises(lk.InvalidParameterError, match="explicit 'w0'"):
+        design_mary(ps, 0.002, V=V)
+    scs = design_mary(ps, 0.002, solver="SCS")
+    lo, hi = scs.details["sdp_bounds_nats"]
+    clar_lo, _ = auto.details["sdp_bounds_nats"]
+    assert lo <= clar_lo * (1 + 1e-9) <= hi * (1 + 1e-6) and "SCS" in scs.method

@@ -353,6 +353,7 @@ def design_mary(
     eps: ArrayLike,
     *,
     w0: ArrayLike | str = "auto",
+    V: ArrayLike | None = None,
     solver: str | None = None,
     rng: np.random.Generator | int | None = 0,
     n_candidates: int = 512,
@@ -375,6 +376,10 @@ def design_mary(
         Budgets on :math:`I(p_k, W)`, units of ``log_base``.
     w0 : "auto" or array_like
         See the module docstring; an explicit ``w0`` must have :math:`l + 1` entries.
+    V : array_like, shape (l + 1, l), optional
+        With an explicit ``w0`` and rank :math:`l \ge 2`: the first :math:`l` columns of
+        Theorem 3's unitary V (orthonormal, orthogonal to :math:`\sqrt{w_0}`); default the
+        QR completion of :math:`\sqrt{w_0}`. Recorded in ``details["V"]``.
     solver : str, optional
         A cvxpy solver name.
     rng, n_candidates
@@ -428,6 +433,8 @@ def design_mary(
         else:
             gen = np.random.default_rng(rng)
             if isinstance(w0, str):
+                if V is not None:
+                    raise InvalidParameterError(f"{fn}: an explicit 'V' needs an explicit 'w0'.")
                 sc, w, V = _rotation_search(A, gen, n_candidates)
                 rule = f"auto: best of {n_candidates} (w0, rotation) candidates"
             else:
@@ -437,7 +444,7 @@ def design_mary(
                         f"{fn}: an explicit 'w0' needs N = rank + 1 = {rk + 1} interior entries; "
                         f"got {w.tolist()}."
                     )
-                sc, w, V = _rotation_search_fixed(A, w)
+                sc, w, V = _rotation_search_fixed(A, w, V, fn)
                 rule = "given"
             if sc < 1 - 1e-12:
                 raise InfeasibleError(
@@ -464,12 +471,21 @@ def design_mary(
     )
 
 
-def _rotation_search_fixed(A: np.ndarray, w: np.ndarray):
-    """An explicit w0: the QR completion of sqrt(w0) (no search over w0)."""
+def _rotation_search_fixed(A: np.ndarray, w: np.ndarray, V=None, fn: str = "design_mary"):
+    """An explicit w0 (and V, default the QR completion of sqrt(w0)): no search."""
     rk = A.shape[1]
     s = np.sqrt(w)[:, None]
-    Q, _ = np.linalg.qr(np.hstack([s, np.eye(rk + 1)[:, :rk]]))
-    V = Q[:, 1:]
+    if V is None:
+        Q, _ = np.linalg.qr(np.hstack([s, np.eye(rk + 1)[:, :rk]]))
+        V = Q[:, 1:]
+    else:
+        V = np.asarray(V, dtype=float)
+        ok = V.shape == (rk + 1, rk) and np.allclose(V.T @ V, np.eye(rk), atol=1e-10)
+        if not ok or not np.allclose(V.T @ s, 0.0, atol=1e-10):
+            raise InvalidParameterError(
+                f"{fn}: 'V' must be ({rk + 1}, {rk}) with orthonormal columns orthogonal to "
+                "sqrt(w0) (Theorem 3)."
+            )
     Z = A @ V.T
     neg = Z < 0
     ratio = np.where(neg, np.sqrt(w)[None, :] / np.where(neg, -Z, 1.0), np.inf)
