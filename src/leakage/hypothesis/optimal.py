@@ -599,7 +599,13 @@ def optimal_mechanism(
     elif n_outputs is not None and W.shape[1] < n_outputs:
         W = np.hstack([W, np.zeros((M, n_outputs - W.shape[1]))])
     u, ex, leaks = figures(P, W, kind, a_ren, b)
-    value = max(float(from_nats(ub_nats, b)), u)
+    ub = float(from_nats(ub_nats, b))
+    if u > ub + 1e-9 * abs(ub) + 1e-15:  # weak duality forbids it: never report it
+        raise SolverError(
+            f"{fn}: internal error: the certified bound {ub!r} lies below the utility {u!r} "
+            "of a feasible mechanism; please report this instance."
+        )
+    value = max(ub, u)  # equal up to rounding here
     return HypothesisDesign(
         mechanism=W,
         utility=u,
