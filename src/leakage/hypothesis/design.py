@@ -212,17 +212,11 @@ def design_binary(
     """
     fn = "design_binary"
     b = check_base(base, func=fn)
-    ps = (
-        as_hypotheses(
-            np.vstack([np.asarray(p1, float), np.asarray(p2, float)]), func=fn, full_support=True
-        )
-        if np.shape(p1) == np.shape(p2)
-        else None
-    )
-    if ps is None:
+    if np.shape(p1) != np.shape(p2):
         raise InvalidParameterError(
             f"{fn}: p1 and p2 must have the same length; got {np.shape(p1)} and {np.shape(p2)}."
         )
+    ps = as_hypotheses(np.vstack([p1, p2]).astype(float), func=fn, full_support=True)
     eps = as_budgets([eps1, eps2], 2, func=fn, name="eps1/eps2")
     kind, a_ren = check_utility(utility, alpha, 2, func=fn)
     e = to_nats(eps, b)
@@ -315,34 +309,35 @@ def _sdp(ps: np.ndarray, e: np.ndarray, solver: str | None):
     return lam, U, lower, max(upper, lower), name
 
 
+def _basis(w: np.ndarray, rk: int) -> np.ndarray:
+    """(rk+1)×rk orthonormal columns orthogonal to sqrt(w0): the QR completion."""
+    Q, _ = np.linalg.qr(np.hstack([np.sqrt(w)[:, None], np.eye(rk + 1)[:, :rk]]))
+    return Q[:, 1:]
+
+
+def _budget_scale(A: np.ndarray, w: np.ndarray, V: np.ndarray) -> float:
+    """Largest c with W0 + sqrt(c) A V^T [sqrt(w0)] >= 0: entries need (A V^T)_ij >=
+    -sqrt(w0_j) / sqrt(c) (A scales as the square root of the budgets)."""
+    Z = A @ V.T
+    neg = Z < 0
+    ratio = np.where(neg, np.sqrt(w)[None, :] / np.where(neg, -Z, 1.0), np.inf)
+    return float(ratio.min() ** 2)
+
+
 def _rotation_search(A: np.ndarray, rng: np.random.Generator, n_candidates: int):
     """For A = U_l Sigma_l (M×l, l >= 2): (w0, V_l) maximizing the budget scale that keeps
     W0 + A V_l^T [sqrt(w0)] nonnegative; returns (scale, w0, V_l)."""
     rk = A.shape[1]
     N = rk + 1
-
-    def basis(w: np.ndarray) -> np.ndarray:
-        s = np.sqrt(w)[:, None]
-        Q, _ = np.linalg.qr(np.hstack([s, np.eye(N)[:, :rk]]))
-        return Q[:, 1:]  # N×l, orthonormal, orthogonal to sqrt(w0)
-
-    def scale(w: np.ndarray, V: np.ndarray) -> float:
-        Z = A @ V.T
-        neg = Z < 0
-        if not neg.any():
-            return math.inf
-        ratio = np.where(neg, np.sqrt(w)[None, :] / np.where(neg, -Z, 1.0), np.inf)
-        return float(ratio.min() ** 2)
-
     best = (-1.0, None, None)
     for c in range(n_candidates):
         w = np.full(N, 1.0 / N) if c == 0 else rng.dirichlet(np.full(N, 4.0))
-        V = basis(w)
+        V = _basis(w, rk)
         if c > 0:
             G = rng.standard_normal((rk, rk))
             Q, Rm = np.linalg.qr(G)
             V = V @ (Q * np.sign(np.diag(Rm)))
-        sc = scale(w, V)
+        sc = _budget_scale(A, w, V)
         if sc > best[0]:
             best = (sc, w, V)
     return best
@@ -476,8 +471,7 @@ def _rotation_search_fixed(A: np.ndarray, w: np.ndarray, V=None, fn: str = "desi
     rk = A.shape[1]
     s = np.sqrt(w)[:, None]
     if V is None:
-        Q, _ = np.linalg.qr(np.hstack([s, np.eye(rk + 1)[:, :rk]]))
-        V = Q[:, 1:]
+        V = _basis(w, rk)
     else:
         V = np.asarray(V, dtype=float)
         ok = V.shape == (rk + 1, rk) and np.allclose(V.T @ V, np.eye(rk), atol=1e-10)
@@ -486,8 +480,4 @@ def _rotation_search_fixed(A: np.ndarray, w: np.ndarray, V=None, fn: str = "desi
                 f"{fn}: 'V' must be ({rk + 1}, {rk}) with orthonormal columns orthogonal to "
                 "sqrt(w0) (Theorem 3)."
             )
-    Z = A @ V.T
-    neg = Z < 0
-    ratio = np.where(neg, np.sqrt(w)[None, :] / np.where(neg, -Z, 1.0), np.inf)
-    sc = float(ratio.min() ** 2)
-    return sc, w, V
+    return _budget_scale(A, w, V), w, V

@@ -46,12 +46,7 @@ class AuditResult:
 
 
 def _counts(release: Release, table: Any, private: str, column: str, func: str) -> np.ndarray:
-    cx = Coder(release.labels_x, None)
-    edges = release.bins.get(private)
-    if edges is not None:
-        from ._fit import Binning
-
-        cx = Coder(release.labels_x, Binning(tuple(edges)))
+    cx = release.coder("private")
     cu = Coder(release.labels_u, None)
     K = len(release.labels_u)
     counts = np.zeros((len(release.labels_x), K), dtype=np.int64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 from ..errors import InfeasibleError, InvalidParameterError
 from ..mechanism import Mechanism
 from ..results import PointwiseDesign, to_jsonable
-from ._fit import Binning, Coder, FittedJoint
+from ._fit import Coder, FittedJoint
 
 _FORMAT = "leakage.release.Release/1"
 METHODS = ("l1", "l1-exact", "chi2")
@@ -63,9 +64,16 @@ class Release:
                 "mechanism is refused."
             )
 
-    def coder(self) -> Coder:
-        edges = self.bins.get(self.useful)
-        return Coder(self.labels_y, None if edges is None else Binning(tuple(edges)))
+    @functools.cached_property
+    def _coder(self) -> Coder:
+        return Coder.for_column(self.labels_y, self.bins, self.useful)
+
+    def coder(self, which: str = "useful") -> Coder:
+        """The coder of the useful column (the one applied; built once per release), or of
+        the private column (``which="private"``, for audits)."""
+        if which == "useful":
+            return self._coder
+        return Coder.for_column(self.labels_x, self.bins, self.private)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -66,6 +66,12 @@ class Coder:
 
         self._index = pd.Index(self.labels)
 
+    @classmethod
+    def for_column(cls, labels: Sequence[str], bins: Mapping, column: str) -> Coder:
+        """The coder of ``column``: its labels, binned when ``bins`` has its edges."""
+        edges = bins.get(column)
+        return cls(labels, None if edges is None else Binning(tuple(edges)))
+
     def codes(self, values: np.ndarray) -> np.ndarray:
         if self.binning is not None:
             return self.binning.codes(values)
@@ -162,10 +168,9 @@ class FittedJoint:
         return int(self.counts.sum())
 
     def coder(self, which: str) -> Coder:
-        col = self.useful if which == "useful" else self.private
-        labels = self.labels_y if which == "useful" else self.labels_x
-        edges = self.bins.get(col)
-        return Coder(labels, None if edges is None else Binning(tuple(edges)))
+        if which == "useful":
+            return Coder.for_column(self.labels_y, self.bins, self.useful)
+        return Coder.for_column(self.labels_x, self.bins, self.private)
 
 
 def fit(
@@ -235,7 +240,6 @@ def fit(
             flat = codes[0] * nb[1] + codes[1]
             acc += np.bincount(flat, minlength=nb[0] * nb[1]).reshape(nb)
         row0 += batch.num_rows
-    pairs = {(a, b): int(acc[a, b]) for a, b in zip(*np.nonzero(acc), strict=True)}
     labels = {}
     order = {}
     for c in (private, useful):
@@ -247,11 +251,10 @@ def fit(
             srt = sorted(range(len(names)), key=lambda i: _sort_key(names[i]))
             labels[c] = [names[i] for i in srt]
             order[c] = np.argsort(srt)  # old index -> sorted position
-    if not pairs:
+    if not acc.any():
         raise InvalidParameterError(f"{fn}: the table has no complete records.")
     counts = np.zeros((len(labels[private]), len(labels[useful])), dtype=np.int64)
-    for (a, b), n in pairs.items():
-        counts[order[private][a], order[useful][b]] += n
+    counts[np.ix_(order[private], order[useful])] = acc
     # a category seen only beside a dropped (missing) value has no record: not a letter
     keep_x = (counts.sum(axis=1) > 0) | (binnings[private] is not None)
     keep_y = (counts.sum(axis=0) > 0) | (binnings[useful] is not None)

@@ -40,7 +40,7 @@ def _kind(path: Path, func: str, name: str) -> str:
     return kind
 
 
-def as_table(source: Any, func: str):
+def as_table(source: Any):
     """A pyarrow Table for in-memory sources (DataFrames, Tables), else None."""
     pyarrow = pa()
     if isinstance(source, pyarrow.Table):
@@ -55,7 +55,7 @@ def as_table(source: Any, func: str):
 
 def n_rows(source: Any, func: str) -> int | None:
     """Number of records when cheap to know (Parquet metadata, in-memory), else None."""
-    t = as_table(source, func)
+    t = as_table(source)
     if t is not None:
         return t.num_rows
     path = Path(source)
@@ -69,7 +69,7 @@ def n_rows(source: Any, func: str) -> int | None:
 def batches(source: Any, columns: list[str] | None, func: str, rows: int = 1 << 20) -> Iterator:
     """RecordBatches of ``source`` (only ``columns`` when given), in order."""
     pyarrow = pa()
-    t = as_table(source, func)
+    t = as_table(source)
     if t is not None:
         _check_columns(t.schema.names, columns, func, "table")
         sub = t if columns is None else t.select(columns)
@@ -99,7 +99,6 @@ def batches(source: Any, columns: list[str] | None, func: str, rows: int = 1 << 
         raise InvalidParameterError(f"{func}: cannot read '{path}' as CSV ({exc}).") from None
     _check_columns(reader.schema.names, columns, func, str(path))
     yield from reader
-    del pyarrow
 
 
 def _check_columns(names, columns, func: str, where: str) -> None:
