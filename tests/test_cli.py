@@ -345,7 +345,9 @@ SEC5_PXY = ";".join(",".join(repr(float(v)) for v in row) for row in SEC5_P_XY)
 SEC5_EPS = [0.01, 0.01, 0.01, 0.0]
 SEC5 = ("pointwise", "design", "--pxy", SEC5_PXY, "--eps", "0.01,0.01,0.01,0")
 # I(U;Y) in bits: the LP method and the exact optimum (independent of this code's output)
-SEC5_LP_BITS, SEC5_EXACT_BITS = 0.926615, 0.926617
+# the LP's optimal face has vertices of exact utility 0.92661547 and 0.92661655: the
+# tie is broken by the exact utility, whatever vertex HiGHS returns first (issue 15)
+SEC5_LP_BITS, SEC5_EXACT_BITS = 0.92661655, 0.926617
 CHI2_PXY = "0.35,0.1;0.15,0.4"
 CHI2_P_XY = np.array([[0.35, 0.1], [0.15, 0.4]])
 
@@ -603,6 +605,12 @@ def test_reproduce_writes_report(tmp_path):
     assert "**18 of 18 published numbers reproduced**." in report
     assert (tmp_path / "000-intro" / "values.csv").exists()
     assert not (tmp_path / "000-intro" / "leakage_vs_n.png").exists()
+    # the versions each entry was computed with, in the report and beside its tables
+    env = json.loads((tmp_path / "000-intro" / "environment.json").read_text())
+    for name in ("python", "leakage", "numpy", "scipy", "cvxpy", "clarabel", "highspy"):
+        assert env[name] and env[name] in report
+    assert env["numpy"] == np.__version__
+    assert f"numpy {np.__version__}" in report.split("## `000-intro`")[1]
 
 
 def test_reproduce_counts_errata_apart_and_strict_passes(tmp_path):

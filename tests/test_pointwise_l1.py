@@ -96,3 +96,16 @@ def test_limits_and_bad_inputs():
         design_l1(big, [0.01] * 10)
     with pytest.raises(lk.InvalidParameterError, match="'eps' argument"):
         design_l1(SEC5, [0.01, -1])
+
+
+def test_ties_on_the_lps_optimal_face_are_broken_by_the_exact_utility():
+    """Section V's best combination has an optimal face with two vertices (exact utility
+    0.92661547 and 0.92661655, same LP value): scipy 1.13's HiGHS returned one, 1.17's the
+    other (issue 15). Frank-Wolfe steps on the face pick the better one either way."""
+    d = design_l1(SEC5, SEC5_EPS)
+    best = d.details["ranking"][0]
+    assert best["supports"] == [(0, 1), (0, 2), (1, 3), (0, 1)]
+    assert d.utility == pytest.approx(0.9266165484061638, abs=1e-12)
+    # the face's other vertex: letter 4 (budget 0) empty, its mass on letter 1
+    assert d.mechanism[:, 3].max() > 0.9
+    assert optimal_l1(SEC5, SEC5_EPS).utility - d.utility < 2e-10

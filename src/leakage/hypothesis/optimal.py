@@ -47,6 +47,7 @@ import heapq
 import itertools
 import math
 import time
+import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -54,8 +55,13 @@ from scipy.optimize import linprog, minimize, minimize_scalar
 from scipy.special import xlogy
 
 from .._validation import check_base, check_positive
-from ..errors import InvalidDistributionError, InvalidParameterError, SolverError
-from ..results import HypothesisDesign
+from ..errors import (
+    ConvergenceWarning,
+    InvalidDistributionError,
+    InvalidParameterError,
+    SolverError,
+)
+from ..results import HypothesisDesign, Status
 from ..units import from_nats, to_nats
 from ._common import (
     as_budgets,
@@ -103,6 +109,31 @@ class _Problem:
         nu, kappa, y = duals
         obj, g = self.parts(U)
         return -(obj @ nu) + g @ kappa - U @ y
+
+    def gradients(self, U: np.ndarray):
+        """Gradients of the utility rows and the leakage rows at ``U`` (rows, interior
+        coordinates): shapes (K, r, M) and (K, m, M). Every row function is positively
+        homogeneous of degree 1, so ``u . grad = value`` (Euler)."""
+        lin = U @ self.ps.T  # (K, m)
+        P = self.ps
+        if self.utility == "kl":
+            # d/du_i [a ln(a/c)] = p_ki (ln(a/c) + 1) - p_1i a/c, a = p_k u, c = p_1 u
+            ratio = lin[:, 1:] / lin[:, :1]  # (K, m-1)
+            dobj = P[None, 1:, :] * (np.log(ratio) + 1.0)[:, :, None] - (
+                ratio[:, :, None] * P[None, :1, :]
+            )
+        else:
+            a, c, al = lin[:, 1:2], lin[:, :1], self.alpha
+            # d/du_i [c - a^al c^(1-al)]
+            dobj = (
+                P[None, 0, :]
+                - al * P[None, 1, :] * (c / a) ** (1 - al)
+                - (1 - al) * P[None, 0, :] * (a / c) ** al
+            )[:, None, :]
+        with np.errstate(divide="ignore"):
+            # d/du_i g_k(u) = p_ki ln(u_i / (p_k u))
+            dg = P[None, :, :] * (np.log(U)[:, None, :] - np.log(lin)[:, :, None])
+        return dobj, dg
 
     def concave_and_grad(self, U: np.ndarray, C: np.ndarray, duals):
         """Concave part + linear part at ``U`` (rows), and the convex part's value and
@@ -226,55 +257,123 @@ def _local_min(prob: _Problem, duals, u0: np.ndarray) -> np.ndarray:
     return u if f(u) < f(u0) else u0
 
 
-def _polish_support(prob: _Problem, U: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Newton-like refinement of the master's support: the original problem with the
-    support's N columns as free variables (SLSQP from the LP solution), which converges
-    fast where column generation alone tails off. Returns the refined column directions
-    (to be added to the master; the LP and the certificate decide what is used)."""
-    keep = s > 1e-12 * max(float(s.max()), 1.0)
-    C0 = (U[keep] * s[keep, None]).T  # (M, N)
-    M, N = C0.shape
+def _slsqp(prob: _Problem, W0: np.ndarray, maxiter: int = 300) -> np.ndarray:
+    """Local optimum of (2)/(32) over mechanisms of W0's shape (M×N), from W0: SLSQP
+    with exact gradients (finite differences cap the accuracy near 1e-8 relative, which
+    the certificate would see). KL: max tau s.t. D(p_kW||p_1W) >= tau (epigraph);
+    Rényi: min S = sum_j (p_2W)_j^a (p_1W)_j^(1-a). Rows and leakage rows scaled so
+    that SLSQP's absolute tolerances are relative to the instance."""
+    M, N = W0.shape
     P, e = prob.ps, prob.e
+    MN = M * N
+    esc = np.where(e > 0, e, 1.0)
+    logfloor = 1e-300
 
     def unpack(x):
-        return x[: M * N].reshape(M, N)
+        return x[:MN].reshape(M, N)
 
-    def exps(x):
-        return exponents_nats(P, unpack(x), prob.utility, prob.alpha)
+    def leak(x):
+        return (e - _mi_rows(P, unpack(x))) / esc
 
-    cons = [{"type": "eq", "fun": lambda x: unpack(x).sum(axis=1) - 1.0}]
-    cons += [
-        {"type": "ineq", "fun": (lambda x, k=k: 1e3 * (e[k] - mi_nats(P[k], unpack(x))))}
-        for k in range(P.shape[0])
+    def leak_jac(x):
+        W = np.maximum(unpack(x), logfloor)
+        q = P @ W
+        # d I(p_k, W) / d W_ij = p_ki ln(W_ij / (p_k W)_j)
+        d = P[:, :, None] * (np.log(W)[None] - np.log(q)[:, None, :])
+        J = -d.reshape(P.shape[0], MN) / esc[:, None]
+        return np.hstack([J, np.zeros((P.shape[0], x.size - MN))])
+
+    row_jac = np.zeros((M, MN))
+    for i in range(M):
+        row_jac[i, i * N : (i + 1) * N] = 1.0
+    cons = [
+        {
+            "type": "eq",
+            "fun": lambda x: unpack(x).sum(axis=1) - 1.0,
+            "jac": lambda x: np.hstack([row_jac, np.zeros((M, x.size - MN))]),
+        },
+        {"type": "ineq", "fun": leak, "jac": leak_jac},
     ]
     if prob.utility == "kl":
-        x0 = np.concatenate([C0.ravel(), [float(exps(C0.ravel()).min())]])
-        cons += [{"type": "ineq", "fun": lambda x: 1e3 * (exps(x) - x[-1])}]
+        sc = float(prob.values(W0).min())
+        sc = sc if sc > 1e-300 else 1.0
+
+        def util(x):
+            return (exponents_nats(P, unpack(x), "kl", math.nan) - x[-1] * sc) / sc
+
+        def util_jac(x):
+            W = unpack(x)
+            q = np.maximum(P @ W, logfloor)
+            ratio = q[1:] / q[:1]  # (m-1, N)
+            d = P[1:, :, None] * (np.log(ratio) + 1.0)[:, None, :] - (
+                P[:1, :, None] * ratio[:, None, :]
+            )
+            J = d.reshape(P.shape[0] - 1, MN) / sc
+            return np.hstack([J, -np.ones((J.shape[0], 1))])
+
+        cons.append({"type": "ineq", "fun": util, "jac": util_jac})
+        x0 = np.concatenate([W0.ravel(), [float(prob.values(W0).min()) / sc]])
+        grad = np.zeros(MN + 1)
+        grad[-1] = -1.0
 
         def obj(x):
-            return -1e3 * x[-1]
+            return -x[-1]
 
-        bnds = [(0.0, 1.0)] * (M * N) + [(None, None)]
+        def obj_jac(x):
+            return grad
+
+        bnds = [(0.0, 1.0)] * MN + [(None, None)]
     else:
-        x0 = C0.ravel()
+        a = prob.alpha
+        # maximize tau = 1 - S = sum_j [(p_1W)_j - (p_2W)_j^a (p_1W)_j^(1-a)] (each term
+        # small: no cancellation against 1), in units of its value at W0
+        sc = float(prob.values(W0)[0])
+        sc = sc if sc > 1e-300 else 1.0
 
         def obj(x):
             q = P @ unpack(x)
-            return 1e3 * float(np.sum(q[1] ** prob.alpha * q[0] ** (1 - prob.alpha)))
+            return -float(np.sum(q[0] - q[1] ** a * q[0] ** (1 - a))) / sc
 
-        bnds = [(0.0, 1.0)] * (M * N)
+        def obj_jac(x):
+            q = np.maximum(P @ unpack(x), logfloor)
+            d = a * P[1][:, None] * (q[0] / q[1])[None] ** (1 - a) + (1 - a) * P[0][
+                :, None
+            ] * (q[1] / q[0])[None] ** a
+            return (d - P[0][:, None]).ravel() / sc
+
+        x0 = W0.ravel().copy()
+        bnds = [(0.0, 1.0)] * MN
     try:
         r = minimize(
             obj,
             x0,
+            jac=obj_jac,
             method="SLSQP",
             bounds=bnds,
             constraints=cons,
-            options={"ftol": 1e-16, "maxiter": 300},
+            options={"ftol": 1e-16, "maxiter": maxiter},
         )
     except (ValueError, FloatingPointError):
-        return np.zeros((M, 0))
-    C = np.clip(unpack(r.x), 0.0, None)
+        return W0
+    W = np.clip(unpack(r.x), 0.0, None)
+    return W / W.sum(axis=1, keepdims=True)
+
+
+def _mi_rows(P: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """I(p_k, W) in nats for every row p_k of P."""
+    q = P @ W
+    return (P[:, :, None] * (xlogy(W, W)[None] - xlogy(W[None], q[:, None, :]))).sum(axis=(1, 2))
+
+
+def _polish_support(prob: _Problem, U: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Newton-like refinement of the master's support: the original problem with the
+    support's N columns as free variables (SLSQP from the LP solution), which converges
+    fast where column generation alone tails off. Returns the refined columns (to be
+    added to the master; the LP and the certificate decide what is used)."""
+    keep = s > 1e-12 * max(float(s.max()), 1.0)
+    C0 = (U[keep] * s[keep, None]).T  # (M, N)
+    C0 = C0 / C0.sum(axis=1, keepdims=True)
+    C = _slsqp(prob, C0)
     return C[:, C.sum(axis=0) > 1e-14]
 
 
@@ -284,10 +383,15 @@ def _directions(C: np.ndarray) -> np.ndarray:
 
 
 def _kkt_duals(prob: _Problem, C: np.ndarray):
-    """Multipliers from the optimality conditions at a (polished) mechanism C (M×N):
-    zero reduced cost on every used column, sum(nu) = 1, and multipliers only on the
-    active rows — a least-squares solve, far more accurate than an LP's duals when the
-    columns are accurate. Any result is safe: the certificate holds for all multipliers."""
+    """Multipliers from the optimality conditions at a (polished) mechanism C (M×N).
+
+    At an optimum the reduced cost r >= 0 on the simplex vanishes on every used column
+    u_j, which is then a minimizer of r: its gradient vanishes on the coordinates where
+    u_j > 0 (and r(u_j) = u_j . grad r(u_j) = 0 follows by Euler's identity). With
+    sum(nu) = 1 and multipliers only on the active rows this is an overdetermined
+    linear system in (nu, kappa, y), solved by least squares: far more accurate than an
+    LP's duals when the columns are accurate. Any result is safe: the certificate holds
+    for all multipliers."""
     U = _directions(C)
     sw = C.sum(axis=0)
     obj, g = prob.parts(U)
@@ -295,10 +399,22 @@ def _kkt_duals(prob: _Problem, C: np.ndarray):
     act_u = np.flatnonzero(tau_k <= tau_k.min() + 1e-7 * abs(tau_k.min()))
     act_l = np.flatnonzero(sw @ g >= prob.e * (1 - 1e-7))
     a, b, M = act_u.size, act_l.size, prob.M
-    A = np.hstack([-obj[:, act_u], g[:, act_l], -U])
+    dobj, dg = prob.gradients(U)
+    inside = U > 1e-12  # the gradient of g is -inf on a face: no condition there
+    # rows: one per (column, interior coordinate); unknowns (nu_act, kappa_act, y)
+    blocks = [-dobj[:, act_u, :], dg[:, act_l, :], -np.broadcast_to(np.eye(M), (U.shape[0], M, M))]
+    A = np.concatenate([np.swapaxes(blk, 1, 2) for blk in blocks], axis=2)
+    # weighted by the column's mass: a column of negligible mass is not a settled
+    # optimum of the polish, and its conditions must not pull the multipliers
+    A = (A * np.sqrt(sw / sw.max())[:, None, None])[inside]
     A = np.vstack([A, np.concatenate([np.ones(a), np.zeros(b + M)])])
-    rhs = np.concatenate([np.zeros(U.shape[0]), [1.0]])
-    x = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    rhs = np.zeros(A.shape[0])
+    rhs[-1] = 1.0
+    if not np.isfinite(A).all():
+        return None
+    norms = np.linalg.norm(A, axis=0)
+    norms[norms == 0] = 1.0
+    x = np.linalg.lstsq(A / norms, rhs, rcond=None)[0] / norms
     nu = np.zeros(obj.shape[1])
     nu[act_u] = np.maximum(x[:a], 0.0)
     if nu.sum() <= 0:
@@ -308,32 +424,58 @@ def _kkt_duals(prob: _Problem, C: np.ndarray):
     return nu / nu.sum(), kappa, x[a + b :]
 
 
-def _endgame(prob: _Problem, W: np.ndarray, mix: float, rtol: float, max_cells: int):
-    """When the master LP's tolerances hide the last improvements (near-uniform
-    hypotheses, tiny budgets): price with the multipliers of the optimality conditions at
-    ``W`` and let each improving column enter the local polish of ``W`` itself."""
-    cells = 0
-    best = float(prob.values(W).min())
-    for _ in range(8):
+def _drive(
+    prob: _Problem,
+    W: np.ndarray,
+    mix: float,
+    tau_ub: float,
+    rho: float,
+    *,
+    rtol: float,
+    max_cells: int,
+    max_refine: int,
+):
+    """Drive the certificate: refine ``W`` and the bound until ``tau_ub - U(W) <= rtol
+    |tau_ub|`` or ``max_refine`` rounds.
+
+    Each round prices with the multipliers of the optimality conditions at ``W``
+    (:func:`_kkt_duals`): a full branch and bound gives a certified bound from them (kept
+    if it beats ``tau_ub``) and the most negative reduced cost; that column enters the
+    local polish of ``W`` itself (nonlinear column generation: the master LP's
+    tolerances cannot hide it). Stops early when neither side moves.
+    Returns ``(W, mix, tau_ub, rho, cells, rounds)``."""
+    cells, rounds = 0, 0
+    val = float(prob.values(W).min())
+    while True:
+        gap = tau_ub - val
+        if gap <= rtol * abs(tau_ub) and (rounds or gap <= 0.1 * rtol * abs(tau_ub)):
+            break
         duals = _kkt_duals(prob, W)
         if duals is None:
             break
-        delta = rtol * max(abs(best), 1e-300) / (4 * prob.M)
-        _, u_b, val, n = _certify(prob, duals, delta, max_cells, stop_early=True)
+        delta = rtol * max(abs(tau_ub), 1e-300) / (4 * prob.M)
+        rho_k, u_b, best, n = _certify(prob, duals, delta, max_cells, stop_early=False)
         cells += n
-        if val >= -delta:
+        ub_k = float(duals[1] @ prob.e - duals[2].sum()) - prob.M * min(rho_k, 0.0)
+        if ub_k < tau_ub:
+            tau_ub, rho = ub_k, rho_k
+        if tau_ub - val <= rtol * abs(tau_ub) or rounds >= max_refine:
             break
-        U = np.vstack([_directions(W), u_b])
-        s = np.concatenate([W.sum(axis=0), [1e-3 * W.sum() / W.shape[1]]])
-        C = _polish_support(prob, U, s)
+        rounds += 1
+        U, sw = _directions(W), W.sum(axis=0)
+        if best < -delta:  # an improving column: it enters the polish with a small mass
+            U = np.vstack([U, u_b])
+            sw = np.concatenate([sw, [1e-3 * sw.sum() / sw.size]])
+        C = _polish_support(prob, U, sw)
         if not C.size:
             break
         Cn, mix_n = _repair(prob.ps, C / C.sum(axis=1, keepdims=True), prob.e)
         v = float(prob.values(Cn).min())
-        if v <= best:
+        if v > val:
+            W, mix, val = Cn, mix_n, v
+        elif ub_k >= tau_ub:  # neither the mechanism nor the bound moved
             break
-        W, mix, best = Cn, mix_n, v
-    return W, mix, cells
+    return W, mix, tau_ub, rho, cells, rounds
 
 
 def _certify(prob: _Problem, duals, delta: float, max_cells: int, *, stop_early: bool):
@@ -438,6 +580,7 @@ def optimal_mechanism(
     rtol: float = 1e-8,
     max_iter: int = 200,
     max_cells: int = 400_000,
+    max_refine: int = 20,
     start: ArrayLike | None = None,
     base: float = 2,
 ) -> HypothesisDesign:
@@ -467,9 +610,27 @@ def optimal_mechanism(
         :math:`D_\alpha(p_2W\|p_1W)`, ``alpha`` in (0, 1), m = 2.
     rtol : float
         Relative certified gap to reach.
+    max_iter, max_cells, max_refine : int
+        Limits: column-generation iterations, cells of each branch and bound, and rounds
+        of the final refinement that drives the certificate (optimality-condition
+        multipliers priced exactly, the best column polished in) until the gap is met.
     start : array_like, optional
         A mechanism (M×N) within the budgets, e.g. an E-IT design: returned instead if the
         column generation ends below it (the certified bound holds either way).
+
+    Returns
+    -------
+    HypothesisDesign
+        ``details["certified"]`` (gap ``<= rtol * upper_bound``) and ``details["status"]``
+        (``"optimal"`` or ``"optimal_inaccurate"``), the iterations, refinements, cells
+        and seconds used.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When a limit stops the solver before the gap reaches ``rtol`` (the bound and the
+        mechanism are still valid; the result says ``certified=False``). Not issued
+        when only the restriction to ``n_outputs`` columns leaves the gap open.
     """
     fn = "optimal_mechanism"
     b = check_base(base, func=fn)
@@ -485,6 +646,10 @@ def optimal_mechanism(
     epsv = as_budgets(eps, m, func=fn)
     kind, a_ren = check_utility(utility, alpha, m, func=fn)
     check_positive(rtol, func=fn, name="rtol")
+    check_positive(max_iter, func=fn, name="max_iter", integer=True)
+    check_positive(max_cells, func=fn, name="max_cells", integer=True)
+    if max_refine != 0:
+        check_positive(max_refine, func=fn, name="max_refine", integer=True)
     if n_outputs is not None:
         n_outputs = int(check_positive(n_outputs, func=fn, name="n_outputs", integer=True))
     e = to_nats(epsv, b)
@@ -516,7 +681,7 @@ def optimal_mechanism(
             raise InvalidParameterError(f"{fn}: 'start' leaks more than the budgets allow.")
     t0 = time.perf_counter()
     cells_total, it, stall, prev, futile = 0, 0, 0, -math.inf, 0
-    rho, done, endgame = -math.inf, False, False
+    rho, done = -math.inf, False
     for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         s, duals, lp = master.solve()
         _, kappa, y = duals
@@ -539,9 +704,8 @@ def optimal_mechanism(
                 done = True
                 break
             futile += 1
-            if futile > 3:  # the LP cannot use what the pricing finds (its tolerances)
-                endgame = True
-                break
+            if futile > 3:  # the LP cannot use what the pricing finds (its tolerances):
+                break  # _drive takes over
             good = [u_b, _local_min(prob, duals, u_b)]
         master.add(np.array(good))
         pol = _directions(_polish_support(prob, master.U[: s.size], s))
@@ -564,25 +728,35 @@ def optimal_mechanism(
             W, mix = Cp, mix_p
     if W_start is not None and float(prob.values(W_start).min()) > float(prob.values(W).min()):
         W, mix = W_start, 0.0
-    if endgame:  # nonlinear column generation: new columns enter the polish directly
-        W, mix, cells = _endgame(prob, W, mix, rtol, max_cells)
-        cells_total += cells
     # the certificate: tau <= sum kappa e - sum y - M rho for every mechanism, from the
-    # LP's multipliers and from the optimality conditions at W; the better one is kept
-    tau_ub = dual_obj - M * min(rho, 0.0)
-    kkt = _kkt_duals(prob, W)
-    if kkt is not None and tau_ub - float(prob.values(W).min()) > 0.1 * rtol * abs(tau_ub):
-        delta = rtol * max(abs(tau_ub), 1e-300) / (4 * M)
-        rho_k, _, _, n_cells = _certify(prob, kkt, delta, max_cells, stop_early=False)
-        cells_total += n_cells
-        ub_k = float(kkt[1] @ e - kkt[2].sum()) - M * min(rho_k, 0.0)
-        if ub_k < tau_ub:
-            tau_ub, rho = ub_k, rho_k
+    # LP's multipliers, then driven by the optimality conditions at W (``_drive``)
+    W, mix, tau_ub, rho, cells, refinements = _drive(
+        prob,
+        W,
+        mix,
+        dual_obj - M * min(rho, 0.0),
+        rho,
+        rtol=rtol,
+        max_cells=max_cells,
+        max_refine=max_refine,
+    )
+    cells_total += cells
     if kind == "kl":
         ub_nats = tau_ub
     else:  # tau = 1 - S, D_alpha = ln(S) / (alpha - 1)
         ub_nats = math.log1p(-tau_ub) / (a_ren - 1) if tau_ub < 1 else math.inf
     method = "column generation (HiGHS) + certified simplicial branch and bound"
+    val_nats = float(prob.values(W).min())
+    if tau_ub - val_nats > rtol * abs(tau_ub):
+        warnings.warn(
+            f"{fn}: the certified relative gap {(tau_ub - val_nats) / abs(tau_ub):.3g} is "
+            f"above rtol = {rtol:g} after {it} column-generation iterations and "
+            f"{refinements} refinements (max_iter = {max_iter}, max_refine = {max_refine}, "
+            f"max_cells = {max_cells}): the result is not certified; the optimum lies in "
+            "[utility, upper_bound]. Raise the limits or rtol.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     if n_outputs is None and W.shape[1] > 2:
         # the LP's basic solution may split an output in two; keep the fewest outputs
         # that reach the same utility (within rtol / 10), found by the local polish
@@ -606,6 +780,7 @@ def optimal_mechanism(
             "of a feasible mechanism; please report this instance."
         )
     value = max(ub, u)  # equal up to rounding here
+    certified = bool(value - u <= rtol * abs(value))
     return HypothesisDesign(
         mechanism=W,
         utility=u,
@@ -619,8 +794,10 @@ def optimal_mechanism(
         method=method,
         base=b,
         details=dict(
-            certified=bool(value - u <= rtol * abs(value)),
+            certified=certified,
+            status=(Status.OPTIMAL if certified else Status.OPTIMAL_INACCURATE).value,
             iterations=it,
+            refinements=refinements,
             columns=int(master.U.shape[0]),
             cells=cells_total,
             rho_nats=rho,
@@ -634,7 +811,6 @@ def optimal_mechanism(
 def _polish_fixed(P, W, e, N, kind, alpha):
     """Best mechanism with N outputs near ``W``: keep the N heaviest columns (the rest's
     mass to the nearest kept column), then SLSQP on (2)/(32) with W of shape (M, N)."""
-    M = W.shape[0]
     weight = P[0] @ W
     keep = np.argsort(weight)[::-1][:N]
     dirs = W / np.maximum(W.sum(axis=0, keepdims=True), 1e-300)
@@ -644,28 +820,6 @@ def _polish_fixed(P, W, e, N, kind, alpha):
         W0[:, list(keep).index(k)] += W[:, j]
     W0 = W0 / W0.sum(axis=1, keepdims=True)
     W0, _ = _repair(P, W0, e)
-
-    def unpack(x):
-        return x.reshape(M, N)
-
-    def util(x):
-        ex = exponents_nats(P, unpack(x), kind, alpha)
-        return float(ex.min())
-
-    cons = [{"type": "eq", "fun": lambda x: unpack(x).sum(axis=1) - 1.0}]
-    cons += [
-        {"type": "ineq", "fun": (lambda x, k=k: e[k] - mi_nats(P[k], unpack(x)))}
-        for k in range(P.shape[0])
-    ]
-    r = minimize(
-        lambda x: -util(x),
-        W0.ravel(),
-        method="SLSQP",
-        bounds=[(0, 1)] * (M * N),
-        constraints=cons,
-        options={"ftol": 1e-14, "maxiter": 500},
-    )
-    W1 = np.clip(unpack(r.x), 0, None)
-    W1 = W1 / W1.sum(axis=1, keepdims=True)
-    W1, _ = _repair(P, W1, e)
-    return W1 if util(W1.ravel()) >= util(W0.ravel()) else W0
+    prob = _Problem(P, e, kind, alpha)
+    W1, _ = _repair(P, _slsqp(prob, W0, maxiter=500), e)
+    return W1 if prob.values(W1).min() >= prob.values(W0).min() else W0

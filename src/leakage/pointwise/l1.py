@@ -96,15 +96,15 @@ def _solve_combo(prob, Ur, sups, combo, eps):
         n += 1 + (r + n_x if eps[u] > 0 else 0)
     c = np.zeros(n)
     A_eq, b_eq, A_ub = [], [], []
-    rows_y = np.zeros((n_y, n))
+    jmap = np.zeros((n_y, K, n))  # P(y, u) = jmap[y, u] @ x
     for u, k in enumerate(combo):
         sp = sups[k]
         o = offs[u]
         c[o] = -sp["b"]
         for j, y in enumerate(sp["support"]):
-            rows_y[y, o] += sp["v0"][j]
+            jmap[y, u, o] = sp["v0"][j]
             if eps[u] > 0:
-                rows_y[y, o + 1 : o + 1 + r] += sp["D"][j]
+                jmap[y, u, o + 1 : o + 1 + r] = sp["D"][j]
         # eta = t v0 + D w >= 0
         for j in range(r):
             row = np.zeros(n)
@@ -129,26 +129,39 @@ def _solve_combo(prob, Ur, sups, combo, eps):
             row[so : so + n_x] = 1.0
             row[o] = -eps[u] * (1 - _MARGIN)
             A_ub.append(row)
-    A_eq = np.vstack([rows_y, *([np.array(A_eq)] if A_eq else [])])
+    A_eq = np.vstack([jmap.sum(axis=1), *([np.array(A_eq)] if A_eq else [])])
     b_eq = np.concatenate([prob.p_y, b_eq])
     bounds = []
     for u in range(K):
         bounds.append((0, None))
         if eps[u] > 0:
             bounds += [(None, None)] * r + [(0, None)] * n_x
-    res = linprog(
-        c,
-        A_ub=np.array(A_ub),
-        b_ub=np.zeros(len(A_ub)),
-        A_eq=A_eq,
-        b_eq=b_eq,
-        bounds=bounds,
-        method="highs",
-        options=_HIGHS,
-    )
+    A_ub = np.array(A_ub)
+    lp = dict(A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs", options=_HIGHS)
+    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(len(A_ub)), **lp)
     if res.status != 0:
         return None
-    x = res.x
+    # The LP's optimum is often a face, and which vertex a solver returns changes between
+    # HiGHS releases (the exact utility differs). Ties are broken by the exact utility:
+    # Frank-Wolfe steps over the optimal face (I(U;Y) is convex in the joint, so each
+    # step's vertex is no worse), until the vertex repeats.
+    x, fun = res.x, float(res.fun)
+    offs_arr = np.asarray(offs)
+    face_ub = np.vstack([A_ub, c])
+    face_b = np.concatenate([np.zeros(len(A_ub)), [fun + 1e-10 * max(1.0, abs(fun))]])
+    for _ in range(5):
+        J = jmap @ x  # (n_y, K)
+        # ln(J / (p_y q_u)) is scale-free within a column: an empty column is priced at
+        # its extreme point (t = 1, w = 0), not at the -inf of a zero entry
+        empty = J.sum(axis=0) <= 1e-14
+        J[:, empty] = jmap[:, np.arange(K)[empty], offs_arr[empty]]
+        J = np.maximum(J, 1e-300)
+        grad = np.log(J / (prob.p_y[:, None] * J.sum(axis=0, keepdims=True)))
+        g = np.einsum("yu,yun->n", grad, jmap)
+        step = linprog(-g, A_ub=face_ub, b_ub=face_b, **lp)
+        if step.status != 0 or g @ step.x <= g @ x + 1e-12 * max(1.0, abs(g @ x)):
+            break
+        x = step.x
     mech = np.zeros((n_y, K))
     for u, k in enumerate(combo):
         sp = sups[k]
@@ -159,7 +172,7 @@ def _solve_combo(prob, Ur, sups, combo, eps):
     mech /= prob.p_y[:, None]
     mech /= mech.sum(axis=1, keepdims=True)
     h_y = float(-(prob.p_y * np.log(prob.p_y)).sum())
-    return mech, h_y + float(-res.fun)  # approximate I(U;Y), nats
+    return mech, h_y - float(c @ x)  # approximate I(U;Y), nats
 
 
 def design_l1(

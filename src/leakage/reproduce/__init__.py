@@ -4,7 +4,8 @@ Each entry computes, from the problem data, the numbers a paper prints and the d
 its figures, and sets every published number beside ours. Entries return *data*
 (:class:`Reproduction`); :func:`run` writes it out as CSV tables, PNG figures and one
 ``report.md`` with a row per published number: published value, ours, absolute
-difference, tolerance and verdict.
+difference, tolerance and verdict, and per entry the versions of Python and of the
+numerical packages it was computed with (also in ``<id>/environment.json``).
 
 >>> from leakage import reproduce
 >>> [e.id for e in reproduce.available()]  # doctest: +ELLIPSIS
@@ -18,8 +19,10 @@ import dataclasses
 import datetime as _dt
 import importlib
 import io as _io
+import json
 import math
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -36,6 +39,7 @@ __all__ = [
     "Table",
     "available",
     "compute",
+    "environment",
     "register",
     "run",
     "write_report",
@@ -142,6 +146,8 @@ class Reproduction:
     tables: tuple[Table, ...] = ()
     figures: tuple[Figure, ...] = ()
     notes: tuple[str, ...] = ()
+    #: what the entry was computed with (:func:`environment`), filled in by :func:`run`
+    environment: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -198,6 +204,26 @@ def _resolve(ids: str | Sequence[str]) -> list[Entry]:
             )
         out.append(known[i])
     return out
+
+
+#: the numerical packages whose releases can move a reproduced number
+SOLVER_PACKAGES = ("numpy", "scipy", "cvxpy", "clarabel", "highspy")
+
+
+def environment() -> dict[str, str]:
+    """Versions of Python, ``leakage`` and the numerical packages (``SOLVER_PACKAGES``) in
+    this process; ``"not installed"`` for an absent one. HiGHS behind
+    ``scipy.optimize.linprog`` is the copy bundled with scipy."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    env = {"python": platform.python_version(), "machine": platform.machine()}
+    for name in ("leakage", *SOLVER_PACKAGES):
+        try:
+            env[name] = version(name)
+        except PackageNotFoundError:
+            env[name] = "not installed"
+    return env
 
 
 def compute(id: str) -> Reproduction:
@@ -288,6 +314,15 @@ def _section(rep: Reproduction, files: list[str]) -> str:
             lines.append(f"- [{Path(f).name}]({f})")
     if rep.notes:
         lines += ["", "Notes:", ""] + [f"- {n}" for n in rep.notes]
+    if rep.environment:
+        env = dict(rep.environment)
+        secs = env.pop("seconds", None)
+        lines += [
+            "",
+            "Computed with "
+            + ", ".join(f"{k} {v}" for k, v in env.items())
+            + (f" in {secs:.1f} s." if secs is not None else "."),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -352,13 +387,19 @@ def run(
     for e in entries:
         if progress:
             progress(e.id, "start")
+        t0 = time.perf_counter()
         rep = e.compute()
+        env = {**environment(), "seconds": round(time.perf_counter() - t0, 2)}
+        rep = dataclasses.replace(rep, environment=env)
         d = out / e.id
         written = []
         for t in (*rep.tables, _comparisons_csv(rep)):
             with atomic_write(d / f"{t.name}.csv", newline="") as f:
                 f.write(_table_csv(t))
             written.append(f"{e.id}/{t.name}.csv")
+        with atomic_write(d / "environment.json") as f:
+            f.write(json.dumps(env, indent=2) + "\n")
+        written.append(f"{e.id}/environment.json")
         if plots:
             from ..plotting import plot_figure
 
