@@ -336,9 +336,10 @@ def _slsqp(prob: _Problem, W0: np.ndarray, maxiter: int = 300) -> np.ndarray:
 
         def obj_jac(x):
             q = np.maximum(P @ unpack(x), logfloor)
-            d = a * P[1][:, None] * (q[0] / q[1])[None] ** (1 - a) + (1 - a) * P[0][
-                :, None
-            ] * (q[1] / q[0])[None] ** a
+            d = (
+                a * P[1][:, None] * (q[0] / q[1])[None] ** (1 - a)
+                + (1 - a) * P[0][:, None] * (q[1] / q[0])[None] ** a
+            )
             return (d - P[0][:, None]).ravel() / sc
 
         x0 = W0.ravel().copy()
