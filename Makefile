@@ -1,6 +1,6 @@
 PYTHON ?= python
 
-.PHONY: install test lint format bench reproduce
+.PHONY: install test lint format bench reproduce newest
 
 install:
 	$(PYTHON) -m pip install -e ".[test]"
@@ -20,3 +20,6 @@ bench:
 
 reproduce:
 	leakage reproduce all --out results
+
+newest:
+	bash .ci/newest
