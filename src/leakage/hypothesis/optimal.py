@@ -261,8 +261,9 @@ def _slsqp(prob: _Problem, W0: np.ndarray, maxiter: int = 300) -> np.ndarray:
     """Local optimum of (2)/(32) over mechanisms of W0's shape (M×N), from W0: SLSQP
     with exact gradients (finite differences cap the accuracy near 1e-8 relative, which
     the certificate would see). KL: max tau s.t. D(p_kW||p_1W) >= tau (epigraph);
-    Rényi: min S = sum_j (p_2W)_j^a (p_1W)_j^(1-a). Rows and leakage rows scaled so
-    that SLSQP's absolute tolerances are relative to the instance."""
+    Rényi: max tau = 1 - S, S = sum_j (p_2W)_j^a (p_1W)_j^(1-a). Objective and leakage
+    rows scaled (by the value at W0, by the budgets) so that SLSQP's absolute tolerances
+    are relative to the instance."""
     M, N = W0.shape
     P, e = prob.ps, prob.e
     MN = M * N
@@ -443,7 +444,8 @@ def _drive(
     (:func:`_kkt_duals`): a full branch and bound gives a certified bound from them (kept
     if it beats ``tau_ub``) and the most negative reduced cost; that column enters the
     local polish of ``W`` itself (nonlinear column generation: the master LP's
-    tolerances cannot hide it). Stops early when neither side moves.
+    tolerances cannot hide it). Stops early when the polish no longer improves ``W``
+    (the multipliers depend on ``W`` alone).
     Returns ``(W, mix, tau_ub, rho, cells, rounds)``."""
     cells, rounds = 0, 0
     val = float(prob.values(W).min())
@@ -472,10 +474,9 @@ def _drive(
             break
         Cn, mix_n = _repair(prob.ps, C / C.sum(axis=1, keepdims=True), prob.e)
         v = float(prob.values(Cn).min())
-        if v > val:
-            W, mix, val = Cn, mix_n, v
-        elif ub_k >= tau_ub:  # neither the mechanism nor the bound moved
+        if v <= val:  # W unchanged: the next round would price the same multipliers
             break
+        W, mix, val = Cn, mix_n, v
     return W, mix, tau_ub, rho, cells, rounds
 
 
