@@ -384,6 +384,14 @@ def test_pointwise_design_exact_section_v():
     assert out["utility"] >= lp["utility"]
 
 
+def test_pointwise_design_shows_a_letter_never_released():
+    pxy = "0.2,0.05,0.05;0.05,0.25,0.05;0.05,0.05,0.25"
+    result = run("pointwise", "design", "--pxy", pxy, "--eps", "0.05,0.1,0.02", "--measure", "chi2")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in stdout(result).splitlines() if "never released" in line)
+    assert row.split()[:2] == ["2", "0"]  # letter 2, P_U = 0
+
+
 def test_pointwise_design_human_output():
     result = run(*SEC5, "--measure", "l1")
     assert result.exit_code == 0, result.output
@@ -394,7 +402,11 @@ def test_pointwise_design_human_output():
     assert lines[1].split() == ["y", "u=0", "u=1", "u=2", "u=3"]
     assert lines[2].split() == ["0", *(f"{v:.10g}" for v in design.mechanism[0])]
     assert "l1 leakage" in text and "budget" in text and "unitless" in text
-    assert "never released" in text  # the LP leaves the budget-0 letter unused here
+    # the budget-0 letter is released (the better vertex of the LP's optimal face) and
+    # meets its budget exactly
+    assert design.p_u[3] > 0.5 and "never released" not in text
+    row3 = next(line for line in lines if line.split()[:1] == ["3"] and "unitless" in line)
+    assert row3.split()[1:4] == [f"{design.p_u[3]:.10g}", f"{design.leakages[3]:.10g}", "0"]
     exact_line = next(line for line in lines if line.startswith("I(U;Y), exact"))
     assert exact_line.split()[-2:] == [f"{design.utility:.10g}", "bits"]
     approx_line = next(line for line in lines if line.startswith("I(U;Y), approximate"))
