@@ -426,6 +426,89 @@ def _kkt_duals(prob: _Problem, C: np.ndarray):
     return nu / nu.sum(), kappa, x[a + b :]
 
 
+def _newton_kkt(prob: _Problem, W: np.ndarray, max_steps: int = 8):
+    """Newton's method on the optimality system of the active set at ``W``.
+
+    Unknowns: the free entries of W (zeros stay zero), tau, the multipliers of the
+    active utility rows (nu) and leakage rows (kappa), and y (row sums). Equations: the
+    Lagrangian's stationarity in each free entry (the reduced cost's gradient, see
+    :func:`_kkt_duals`), the active rows at equality, rows summing to one and sum(nu) = 1.
+    Jacobian by central differences of the exact residual; steps by least squares (an
+    output split in two makes the system singular). Converges to the accuracy of the
+    arithmetic, so the multipliers it returns make the certificate as tight as the
+    mechanism. Returns ``(W, (nu, kappa, y))`` or ``None`` (not converged, or a sign
+    condition fails: the active set was wrong)."""
+    sw = W.sum(axis=0)
+    W = W[:, sw > 1e-9 * sw.max()]
+    W = W / W.sum(axis=1, keepdims=True)
+    init = _kkt_duals(prob, W)
+    if init is None:
+        return None
+    M, N = W.shape
+    sw = W.sum(axis=0)
+    obj, g = prob.parts(_directions(W))
+    tau_k, leak_k = sw @ obj, sw @ g
+    act_u = np.flatnonzero(tau_k <= tau_k.min() + 1e-7 * abs(tau_k.min()))
+    act_l = np.flatnonzero(leak_k >= prob.e * (1 - 1e-7))
+    free = W > 0
+    nf, a, b = int(free.sum()), act_u.size, act_l.size
+
+    def unpack(x):
+        Wx = np.zeros((M, N))
+        Wx[free] = x[:nf]
+        return Wx, x[nf], x[nf + 1 : nf + 1 + a], x[nf + 1 + a : nf + 1 + a + b], x[-M:]
+
+    def resid(x):
+        Wx, tau, nu, ka, y = unpack(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dobj, dg = prob.gradients(Wx.T)  # degree-0 homogeneous: columns as they are
+        # the reduced cost's gradient (the sign convention of the certificate)
+        stat = (
+            np.einsum("k,nkM->Mn", ka, dg[:, act_l, :])
+            - np.einsum("k,nkM->Mn", nu, dobj[:, act_u, :])
+            - y[:, None]
+        )
+        return np.concatenate(
+            [
+                stat[free],
+                prob.values(Wx)[act_u] - tau,
+                _mi_rows(prob.ps, Wx)[act_l] - prob.e[act_l],
+                Wx.sum(axis=1) - 1.0,
+                [nu.sum() - 1.0],
+            ]
+        )
+
+    nu0, ka0, y0 = init
+    x = np.concatenate([W[free], [tau_k.min()], nu0[act_u], ka0[act_l], y0])
+    r = resid(x)
+    if not np.all(np.isfinite(r)):
+        return None
+    norm = float(np.linalg.norm(r))
+    for _ in range(max_steps):
+        h = 1e-7 * np.maximum(np.abs(x), 1e-7 * max(float(np.abs(x[:nf]).max()), 1e-300))
+        J = np.empty((r.size, x.size))
+        for c in range(x.size):  # a loop over unknowns (a few dozen), not letters
+            e_c = np.zeros(x.size)
+            e_c[c] = h[c]
+            J[:, c] = (resid(x + e_c) - resid(x - e_c)) / (2 * h[c])
+        if not np.all(np.isfinite(J)):
+            return None
+        xn = x - np.linalg.lstsq(J, r, rcond=None)[0]
+        if np.any(xn[:nf] <= 0):
+            return None
+        rn = resid(xn)
+        nn = float(np.linalg.norm(rn))
+        if not np.isfinite(nn) or nn >= norm:
+            break
+        x, r, norm = xn, rn, nn
+    Wx, _, nu, ka, y = unpack(x)
+    if nu.min() < 0 or (b and ka.min() < 0):
+        return None
+    nu_f, ka_f = np.zeros(obj.shape[1]), np.zeros(prob.m)
+    nu_f[act_u], ka_f[act_l] = nu / nu.sum(), ka
+    return Wx / Wx.sum(axis=1, keepdims=True), (nu_f, ka_f, y)
+
+
 def _drive(
     prob: _Problem,
     W: np.ndarray,
@@ -440,9 +523,11 @@ def _drive(
     """Drive the certificate: refine ``W`` and the bound until ``tau_ub - U(W) <= rtol
     |tau_ub|`` or ``max_refine`` rounds.
 
-    Each round prices with the multipliers of the optimality conditions at ``W``
-    (:func:`_kkt_duals`): a full branch and bound gives a certified bound from them (kept
-    if it beats ``tau_ub``) and the most negative reduced cost; that column enters the
+    Each round solves the optimality conditions of ``W``'s active set by Newton's method
+    (:func:`_newton_kkt`; the least-squares multipliers of :func:`_kkt_duals` if it
+    fails) and prices with those multipliers: a full branch and bound gives a certified
+    bound from them (kept if it beats ``tau_ub``) and the most negative reduced cost;
+    that column enters the
     local polish of ``W`` itself (nonlinear column generation: the master LP's
     tolerances cannot hide it). Stops early when the polish no longer improves ``W``
     (the multipliers depend on ``W`` alone).
@@ -453,7 +538,15 @@ def _drive(
         gap = tau_ub - val
         if gap <= rtol * abs(tau_ub) and (rounds or gap <= 0.1 * rtol * abs(tau_ub)):
             break
-        duals = _kkt_duals(prob, W)
+        newton = _newton_kkt(prob, W)
+        if newton is not None:  # exact multipliers, and W polished to the same accuracy
+            Wn, duals = newton
+            Wn, mix_n = _repair(prob.ps, Wn, prob.e)
+            vn = float(prob.values(Wn).min())
+            if vn > val:
+                W, mix, val = Wn, mix_n, vn
+        else:
+            duals = _kkt_duals(prob, W)
         if duals is None:
             break
         delta = rtol * max(abs(tau_ub), 1e-300) / (4 * prob.M)
