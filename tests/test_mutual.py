@@ -234,12 +234,16 @@ def test_pointwise_averages_to_mi_and_maximal_leakage(pW):
     assert math.log2(np.nansum(q * 2.0**lift)) == pytest.approx(lk.maximal_leakage(p, W), abs=1e-12)
 
 
-def test_pointwise_unused_letter_is_nan_and_base():
+def test_pointwise_unused_letter_is_masked_never_nan_and_base():
     W = np.array([[0.5, 0.5, 0.0], [0.25, 0.75, 0.0]])
     p = np.array([0.5, 0.5])
     for m in ("chi2", "l1", "kl", "max_lift"):
         out = lk.pointwise_leakage(p, W, measure=m)
-        assert np.isnan(out[2]) and np.all(np.isfinite(out[:2]))
+        assert isinstance(out, np.ma.MaskedArray)
+        assert out.mask.tolist() == [False, False, True]
+        assert np.all(np.isfinite(out.data))  # no nan anywhere, not even under the mask
+        assert out.max() == max(out[0], out[1])  # reductions skip the letter never output
+        assert np.isnan(out.filled(np.nan)[2])
     kl2 = lk.pointwise_leakage(p, W, measure="kl")
     kle = lk.pointwise_leakage(p, W, measure="kl", base=math.e)
     np.testing.assert_allclose(kle[:2], kl2[:2] * math.log(2), rtol=1e-14)

@@ -14,7 +14,7 @@ def test_unit_names():
     assert unit_name(3) == "log-base-3 units"
 
 
-@pytest.mark.parametrize("base", [2, math.e, 10, 3.5, 0.5])
+@pytest.mark.parametrize("base", [2, math.e, 10, 3.5, 1.5])
 def test_round_trip_and_consistency_with_measures(base):
     assert to_nats(from_nats(1.2345, base), base) == pytest.approx(1.2345, rel=1e-15)
     np.testing.assert_allclose(from_nats(np.array([math.log(base)]), base), [1.0])

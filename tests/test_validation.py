@@ -111,11 +111,12 @@ def test_joint_rules():
         as_joint([[0.75, 0.5], [-0.25, 0.0]], func="h")
 
 
-@pytest.mark.parametrize("bad", [1, 0, -2, math.inf, math.nan, "2", True, None])
+@pytest.mark.parametrize("bad", [1, 0, -2, 0.5, 1e-300, math.inf, math.nan, "2", True, None])
 def test_base_rule(bad):
+    # a base in (0, 1) would make every leakage negative (issue 16): refused
     with pytest.raises(
         lk.InvalidParameterError,
-        match=r"f: the 'base' argument must be a finite real number > 0 and != 1",
+        match=r"f: the 'base' argument must be a finite real number > 1",
     ):
         check_base(bad, func="f")
 
@@ -123,7 +124,8 @@ def test_base_rule(bad):
 def test_base_accepts_reals():
     assert check_base(2, func="f") == 2.0
     assert check_base(np.float64(math.e), func="f") == math.e
-    assert check_base(0.5, func="f") == 0.5
+    assert check_base(10, func="f") == 10.0
+    assert check_base(1.5, func="f") == 1.5
 
 
 @pytest.mark.parametrize("bad", [0, -1, math.nan, "inf", True, None])

@@ -26,6 +26,7 @@ __all__ = [
     "ATOL",
     "as_channel",
     "as_distortion",
+    "as_generator",
     "as_joint",
     "as_pmf",
     "channel_and_min",
@@ -36,7 +37,10 @@ __all__ = [
     "check_nonnegative",
     "check_positive",
     "check_same_shape",
+    "check_size",
+    "check_tolerance",
     "pmf_and_min",
+    "wrap_errors",
 ]
 
 #: Absolute tolerance on "sums to one".
@@ -267,17 +271,110 @@ def _is_real(x: Any) -> bool:
 
 
 def check_base(base: Any, *, func: str) -> float:
-    """Logarithm base: a finite real number > 0 and != 1."""
+    """Logarithm base: a finite real number > 1 (2: bits, e: nats, 10: hartleys).
+
+    A base in (0, 1) would turn every information quantity negative: refused."""
     if base == 2 and type(base) in (int, float):  # the default, checked first
         return 2.0
-    if not _is_real(base) or not math.isfinite(base) or base <= 0 or base == 1:
+    if not _is_real(base) or not math.isfinite(base) or base <= 1:
         _raise_param(
             func,
             "base",
-            "be a finite real number > 0 and != 1 (2 for bits, e for nats)",
+            "be a finite real number > 1 (2 for bits, e for nats, 10 for hartleys)",
             base,
         )
     return float(base)
+
+
+def check_tolerance(tol: Any, *, func: str, name: str = "tol") -> float:
+    """A tolerance: a finite real number > 0 (a tolerance <= 0 can never be met)."""
+    if not _is_real(tol) or not math.isfinite(tol) or tol <= 0:
+        _raise_param(func, name, "be a finite real number > 0 (a tolerance)", tol)
+    return float(tol)
+
+
+#: Default limit on the number of entries of one array the library allocates from a size
+#: argument (2**27 float64 entries = 1 GiB). Functions document their own limits.
+MAX_ENTRIES = 2**27
+
+
+def check_size(
+    n: Any,
+    *,
+    func: str,
+    name: str,
+    limit: int = MAX_ENTRIES,
+    minimum: int = 1,
+    what: str = "",
+    hint: str = "",
+) -> int:
+    """An integer size in ``[minimum, limit]``, checked *before* anything is allocated.
+
+    The error says the size, the limit and, through ``hint``, how to raise it or what to
+    use instead (e.g. streaming)."""
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)
+        else:
+            _raise_param(func, name, f"be an integer >= {minimum}", n)
+    n = int(n)
+    if n < minimum:
+        _raise_param(func, name, f"be an integer >= {minimum}", n)
+    if n > limit:
+        unit = f" {what}" if what else ""
+        msg = (
+            f"{func}: the '{name}' argument asks for {n:,}{unit}, above the limit of "
+            f"{limit:,}{unit}."
+        )
+        raise InvalidParameterError(msg + (" " + hint if hint else ""))
+    return n
+
+
+def as_generator(rng: Any, *, func: str, name: str = "rng") -> np.random.Generator:
+    """``None`` (fresh OS entropy), a nonnegative integer seed, a ``SeedSequence``, a
+    ``BitGenerator`` or a ``Generator``: returned as a ``numpy.random.Generator``."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    ok = rng is None or isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator))
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        ok = int(rng) >= 0
+    if not ok:
+        _raise_param(
+            func,
+            name,
+            "be None, a nonnegative integer seed or a numpy.random.Generator",
+            rng,
+        )
+    return np.random.default_rng(rng)
+
+
+class wrap_errors:
+    """Turn the low-level exceptions a parser raises (``TypeError``, ``ValueError``,
+    ``KeyError``, ``IndexError``) into :class:`InvalidParameterError` naming the
+    function, the argument and the fix; the original stays as ``__cause__``::
+
+        with wrap_errors("Cipher.load", "path", "a file written by Cipher.save"):
+            data = json.loads(text)["key_bits"]
+    """
+
+    def __init__(self, func: str, name: str, requirement: str, error=InvalidParameterError):
+        self.func, self.name, self.requirement, self.error = func, name, requirement, error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is not None and issubclass(et, (TypeError, ValueError, KeyError, IndexError)):
+            from .errors import LeakageError
+
+            if issubclass(et, LeakageError):
+                return False
+            detail = f"{et.__name__}: {ev}"
+            raise self.error(
+                f"{self.func}: the '{self.name}' argument must be {self.requirement}; "
+                f"reading it failed ({detail})."
+            ) from ev
+        return False
 
 
 def check_alpha(
@@ -327,12 +424,15 @@ def check_nonnegative(x: Any, *, func: str, name: str) -> float:
 def as_distortion(d: Any, *, func: str, name: str = "distortion", n_x: int | None = None):
     """Validate a distortion matrix ``d[x, x_hat]``: 2-D, finite, nonnegative, and with
     ``n_x`` rows (one per source letter) when ``n_x`` is given. Returns ``float64``."""
+    req = "be a 2-D array of finite real distortions >= 0 (rows x, columns x_hat)"
     try:
-        a = np.asarray(d, dtype=np.float64)
-    except (TypeError, ValueError):
-        _raise_param(
-            func, name, "be a 2-D array of finite distortions >= 0 (rows x, columns x_hat)", d
-        )
+        raw = np.asarray(d)
+        if raw.dtype.kind not in _ALLOWED_KINDS:  # complex, strings, objects: refused
+            raise TypeError(f"dtype {raw.dtype}")
+        a = raw.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as exc:
+        msg = f"{func}: the '{name}' argument must {req}; got {d!r} instead."
+        raise InvalidParameterError(msg) from exc
     if a.ndim != 2 or a.size == 0:
         _raise_param(
             func,

@@ -400,7 +400,7 @@ def _pointwise(
 ) -> None:
     """Point-wise leakage of every output letter u: distance of P(X|U=u) from P(X)."""
     b = _number(base, "--base")
-    values = pointwise_leakage(_pmf(p), _channel(channel), measure=measure, base=b)
+    values = pointwise_leakage(_pmf(p), _channel(channel), measure=measure, base=b).filled(np.nan)
     unit_base = b if measure in ("kl", "max_lift") else None
     unit = _unit(unit_base)
     payload: dict[str, Any] = {

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 
-from .._validation import as_pmf, check_base
+from .._validation import as_generator, as_pmf, check_base, check_size
 from ..errors import InfeasibleError, InvalidParameterError, MissingDependencyError, SolverError
 from ..results import HypothesisDesign
 from ..units import from_nats, to_nats
@@ -212,11 +212,12 @@ def design_binary(
     """
     fn = "design_binary"
     b = check_base(base, func=fn)
-    if np.shape(p1) != np.shape(p2):
+    p1v, p2v = as_pmf(p1, func=fn, name="p1"), as_pmf(p2, func=fn, name="p2")
+    if p1v.shape != p2v.shape:
         raise InvalidParameterError(
-            f"{fn}: p1 and p2 must have the same length; got {np.shape(p1)} and {np.shape(p2)}."
+            f"{fn}: p1 and p2 must have the same length; got {p1v.shape} and {p2v.shape}."
         )
-    ps = as_hypotheses(np.vstack([p1, p2]).astype(float), func=fn, full_support=True)
+    ps = as_hypotheses(np.vstack([p1v, p2v]), func=fn, full_support=True)
     eps = as_budgets([eps1, eps2], 2, func=fn, name="eps1/eps2")
     kind, a_ren = check_utility(utility, alpha, 2, func=fn)
     e = to_nats(eps, b)
@@ -391,6 +392,27 @@ def design_mary(
     P = as_hypotheses(ps, func=fn, full_support=True)
     m, M = P.shape
     epsv = as_budgets(eps, m, func=fn)
+    # every argument checked up front, whichever path the rank takes below
+    gen = as_generator(rng, func=fn)
+    n_candidates = check_size(
+        n_candidates, func=fn, name="n_candidates", limit=1_000_000, what="candidates"
+    )
+    if V is not None:
+        if isinstance(w0, str):
+            raise InvalidParameterError(f"{fn}: an explicit 'V' needs an explicit 'w0'.")
+        Va = np.asarray(V, dtype=object)
+        try:
+            Vf = np.asarray(V, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                f"{fn}: the 'V' argument must be a real matrix; got {Va!r} instead."
+            ) from exc
+        if Vf.ndim != 2 or not np.all(np.isfinite(Vf)):
+            raise InvalidParameterError(
+                f"{fn}: the 'V' argument must be a 2-D matrix of finite real numbers; got "
+                f"{Vf!r} instead."
+            )
+        V = Vf
     e = to_nats(epsv, b)
     D = P[1:] - P[0][None, :]
     if e.min() == 0:
@@ -426,10 +448,7 @@ def design_mary(
                 w0_rule="auto: log-midpoint" if isinstance(w0, str) else "given",
             )
         else:
-            gen = np.random.default_rng(rng)
             if isinstance(w0, str):
-                if V is not None:
-                    raise InvalidParameterError(f"{fn}: an explicit 'V' needs an explicit 'w0'.")
                 sc, w, V = _rotation_search(A, gen, n_candidates)
                 rule = f"auto: best of {n_candidates} (w0, rotation) candidates"
             else:

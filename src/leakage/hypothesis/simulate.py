@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import beta as beta_dist
 from scipy.stats import binom
 
-from .._validation import check_base, check_positive
+from .._validation import MAX_ENTRIES, as_generator, check_base, check_size
 from ..errors import InvalidParameterError
 from ..results import SimulationResult
 from ..units import from_nats
@@ -29,6 +29,35 @@ def _cp(k: int, n: int, confidence: float) -> tuple[float, float]:
     lo = 0.0 if k == 0 else float(beta_dist.ppf(a, k, n - k + 1))
     hi = 1.0 if k == n else float(beta_dist.ppf(1 - a, k + 1, n - k))
     return lo, hi
+
+
+#: Largest sample size per dataset (counts are drawn as multinomials: the cost does not
+#: grow with n; the limit keeps n * log-likelihood sums exact in float64).
+MAX_N = 2**53
+
+
+def _exact_binary(n: int, llr: np.ndarray, T: float, q: float) -> float:
+    """P(S >= T | H1) for binary outputs: S = n llr[0] + K (llr[1] - llr[0]) with
+    K ~ Binomial(n, q), a threshold on K found in O(1) (no array of n + 1 entries)."""
+    step = float(llr[1] - llr[0])
+    thr = T - 1e-12 * max(abs(T), 1.0)
+
+    def dec(k: int) -> bool:
+        return n * float(llr[0]) + k * step >= thr
+
+    # dec is monotone in k; the estimate is within a step or two of its boundary
+    k = min(max(math.floor((thr - n * float(llr[0])) / step), 0), n)
+    if step > 0:  # decided for k >= first
+        while k > 0 and dec(k - 1):
+            k -= 1
+        while k <= n and not dec(k):
+            k += 1
+        return float(binom.sf(k - 1, n, q)) if k <= n else 0.0
+    while k < n and dec(k + 1):  # step < 0: decided for k <= last
+        k += 1
+    while k >= 0 and not dec(k):
+        k -= 1
+    return float(binom.cdf(k, n, q)) if k >= 0 else 0.0
 
 
 def simulate_test(
@@ -64,16 +93,32 @@ def simulate_test(
     b = check_base(base, func=fn)
     P = as_hypotheses(ps, func=fn)
     Wv = check_mechanism(W, P.shape[1], func=fn)
-    ns = np.atleast_1d(np.asarray(n))
+    try:
+        ns = np.atleast_1d(np.asarray(n, dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"{fn}: the 'n' argument must be a positive integer or a list of them; got {n!r}."
+        ) from exc
     if ns.ndim != 1 or ns.size == 0 or not all(float(v).is_integer() and v > 0 for v in ns):
         raise InvalidParameterError(f"{fn}: 'n' must be a positive integer or a list of them.")
+    check_size(len(ns), func=fn, name="n", limit=10_000, what="sample sizes")
+    for v in ns:  # counts are drawn, never records: n costs nothing up to int64 safety
+        check_size(int(v), func=fn, name="n", limit=MAX_N, what="samples per dataset")
     ns = ns.astype(np.int64)
-    trials = int(check_positive(trials, func=fn, name="trials", integer=True))
+    trials = check_size(
+        trials,
+        func=fn,
+        name="trials",
+        limit=max(1, MAX_ENTRIES // (2 * Wv.shape[1])),
+        what="datasets",
+        hint="Each trial holds one count vector per hypothesis; run several calls with "
+        "fewer trials and pool them.",
+    )
     if not 0 < delta < 1:
         raise InvalidParameterError(f"{fn}: 'delta' must lie in (0, 1); got {delta!r}.")
     if not 0 < confidence < 1:
         raise InvalidParameterError(f"{fn}: 'confidence' must lie in (0, 1); got {confidence!r}.")
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng, func=fn)
     q1, q2 = P[0] @ Wv, P[1] @ Wv
     used = (q1 > 0) | (q2 > 0)
     q1, q2 = q1[used], q2[used]
@@ -102,10 +147,7 @@ def simulate_test(
         missed[i] = errs / trials
         ci[i] = _cp(errs, trials, confidence)
         if q1.size == 2:  # S = n llr[0] + K (llr[1] - llr[0]), K ~ Binomial(n, q[1])
-            step = llr[1] - llr[0]
-            kk = np.arange(nn + 1)
-            dec = nn * llr[0] + kk * step >= T - 1e-12 * max(abs(T), 1.0)
-            exact[i] = float(binom.pmf(kk[dec], nn, q1[1]).sum())
+            exact[i] = _exact_binary(int(nn), llr, T, float(q1[1]))
     with np.errstate(divide="ignore"):
         expo = -np.log(missed) / ns
         eci = np.stack([-np.log(ci[:, 1]) / ns, -np.log(ci[:, 0]) / ns], axis=1)

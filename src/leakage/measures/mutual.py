@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
-from scipy.special import rel_entr, xlogy
+from scipy.special import rel_entr
 
 from .._validation import (
     channel_and_min,
@@ -52,19 +52,24 @@ def _mi_nats(p: np.ndarray, W, positive: bool = False) -> float:
 
     This form has no cancellation between two large entropies, so a small I is
     computed to full relative precision (exactly 0 for an independent output)."""
+    # log W - log q, not log(W / q): a subnormal q(y) would make W / q overflow to inf
+    # (and 5e-324 * inf = inf), while its log is finite
     if sparse.issparse(W):
         q = W.T @ p
-        qs = np.where(q > 0, q, 1.0)
+        lq = np.log(np.where(q > 0, q, 1.0))
         row_p = np.repeat(p, np.diff(W.indptr))
-        val = float(row_p @ xlogy(W.data, W.data / qs[W.indices]))
+        d = W.data
+        dens = np.log(np.where(d > 0, d, 1.0)) - lq[W.indices]
+        val = float((row_p * d) @ dens)
     else:
         q = p @ W
-        if positive:  # no zero entry (known from validation): q > 0 and no 0 log 0
-            R = W / q
+        lq = np.log(q if positive else np.where(q > 0, q, 1.0))  # q(y) = 0: P(x,y) = 0
+        if positive:  # no zero entry (known from validation): no 0 log 0
+            dens = np.log(W) - lq
         else:
-            R = W / np.where(q > 0, q, 1.0)  # q(y) = 0 only where P(x,y) = 0
-            R += R == 0  # log 1 = 0 where W(y|x) = 0, so 0 * log 0 counts as 0
-        val = float(np.vdot(p[:, None] * W, np.log(R)))
+            dens = np.log(np.where(W > 0, W, 1.0)) - lq  # 0 * log 0 counts as 0
+            dens[W == 0] = 0.0
+        val = float(np.vdot(p[:, None] * W, dens))
     return max(val, 0.0)
 
 
@@ -82,7 +87,7 @@ def _joint_entries(p: np.ndarray, W):
     joint = p[rows] * w
     keep = joint > 0
     cols, w, joint = cols[keep], w[keep], joint[keep]
-    return cols, joint, np.log(w / q[cols]), q
+    return cols, joint, np.log(w) - np.log(q[cols]), q  # not log(w / q): q may be subnormal
 
 
 def _sibson_near_one(p: np.ndarray, W, alpha: float) -> float:
@@ -138,13 +143,23 @@ def _sibson_nats(p: np.ndarray, W, alpha: float) -> float:
         s = R.T @ pa
         cols = M > 0
         total = float((M[cols] * s[cols] ** (1.0 / alpha)).sum())
+    elif alpha < 0.5:
+        # s_y = sum_x p (W/M_y)^a = 1 + sum_x p expm1(a log(W/M_y)): for a small order
+        # s_y rounds to 1 and s_y^(1/a) loses every digit; log1p/expm1 keep them
+        cols = M > 0
+        Mc = M[cols]
+        with np.errstate(divide="ignore"):
+            lr = np.log(Wa[:, cols] / Mc)  # <= 0, -inf where W = 0
+        ls = np.log1p(pa @ np.expm1(alpha * lr))
+        total = float((Mc * np.exp(ls / alpha)).sum())
     else:
         cols = M > 0
         Mc = M[cols]
         R = Wa[:, cols] / Mc
         s = pa @ (R**alpha)
         total = float((Mc * s ** (1.0 / alpha)).sum())
-    return alpha / (alpha - 1.0) * math.log(total)
+    # I_alpha >= 0 for every alpha > 0; rounding can leave a value of order -alpha * eps
+    return max(alpha / (alpha - 1.0) * math.log(total), 0.0)
 
 
 def mutual_information(p_x: ArrayLike, channel, *, base: float = 2) -> float:
@@ -283,7 +298,9 @@ def pointwise_leakage(
         in units of ``log_base``.
 
     A letter that is never output (:math:`P_U(u) = 0`) has no posterior: its entry is
-    ``nan``.
+    *masked* (not applicable; the result is a ``numpy.ma.MaskedArray``), so ``.max()``
+    and other reductions run over the letters that are output. ``.filled(np.nan)``
+    gives a plain array with ``nan`` there.
 
     Parameters
     ----------
@@ -298,14 +315,20 @@ def pointwise_leakage(
 
     Returns
     -------
-    ndarray, shape (n_u,)
-        One leakage value per output letter (``nan`` for letters never output).
+    numpy.ma.MaskedArray, shape (n_u,)
+        One leakage value per output letter, masked for letters never output.
 
     Examples
     --------
     >>> import leakage as lk
     >>> lk.pointwise_leakage([0.5, 0.5], [[0.75, 0.25], [0.25, 0.75]], measure="l1")
-    array([0.5, 0.5])
+    masked_array(data=[0.5, 0.5],
+                 mask=[False, False],
+           fill_value=1e+20)
+    >>> lk.pointwise_leakage([0.5, 0.5], [[1, 0], [1, 0]], measure="l1")
+    masked_array(data=[0.0, --],
+                 mask=[False,  True],
+           fill_value=1e+20)
     """
     fn = "pointwise_leakage"
     measure = check_choice(measure, POINTWISE_MEASURES, func=fn, name="measure")
@@ -313,20 +336,26 @@ def pointwise_leakage(
     p, W, _, _ = _inputs(p_x, channel, fn, sparse_ok=False)
     q = p @ W
     seen = q > 0
-    out = np.full(W.shape[1], np.nan)
-    if not seen.any():  # pragma: no cover - impossible for a valid pmf and channel
-        return out
+    out = np.zeros(W.shape[1])
+    result = np.ma.MaskedArray(out, mask=~seen)
     qs = q[seen]
     support = p > 0
     ps = p[support]
-    post = ps[:, None] * W[np.ix_(support, seen)] / qs  # P_{X|U=u}(x), x in supp(p)
+    Ws = W[np.ix_(support, seen)]
+    if measure == "max_lift":  # log max_x W(u|x) / q(u), in logs: q may be subnormal
+        with np.errstate(divide="ignore"):
+            out[seen] = from_nats(np.log(Ws.max(axis=0)) - np.log(qs), base)
+        return result
+    post = ps[:, None] * Ws / qs  # P_{X|U=u}(x), x in supp(p)
     if measure == "chi2":
-        d = post - ps[:, None]
-        out[seen] = np.sqrt((d * d / ps[:, None]).sum(axis=0))
+        # sqrt(sum (d / sqrt p)^2), scaled by its largest term: a subnormal p(x) makes
+        # d^2 / p overflow although the root is representable
+        t = np.abs(post - ps[:, None]) / np.sqrt(ps)[:, None]
+        m = t.max(axis=0)
+        ms = np.where(m > 0, m, 1.0)
+        out[seen] = m * np.sqrt(((t / ms) ** 2).sum(axis=0))
     elif measure == "l1":
         out[seen] = np.abs(post - ps[:, None]).sum(axis=0)
-    elif measure == "kl":
+    else:  # kl
         out[seen] = from_nats(rel_entr(post, ps[:, None]).sum(axis=0), base)
-    else:  # max_lift
-        out[seen] = from_nats(np.log((post / ps[:, None]).max(axis=0)), base)
-    return out
+    return result

@@ -74,7 +74,7 @@ def exact_figures(
     p_y_given_x[px == 0] = 1.0 / prob.p_xy.shape[1]
     channel = p_y_given_x @ mechanism
     channel /= channel.sum(axis=1, keepdims=True)  # absorb rounding (exact up to ulps)
-    leak = pointwise_leakage(px, channel, measure=measure, base=base)
+    leak = pointwise_leakage(px, channel, measure=measure, base=base).filled(np.nan)
     return p_u, utility, leak
 
 

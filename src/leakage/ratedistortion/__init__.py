@@ -23,11 +23,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import (
+    MAX_ENTRIES,
     as_distortion,
     as_pmf,
     check_base,
     check_nonnegative,
     check_positive,
+    check_size,
 )
 from ..errors import ConvergenceWarning, InfeasibleError, InvalidParameterError, SolverError
 from ..results import (
@@ -73,15 +75,24 @@ def distortion_matrix(name: str, n: int, m: int | None = None) -> np.ndarray:
     """A named distortion matrix on letters ``0..n-1`` (rows) and ``0..m-1`` (columns).
 
     ``"hamming"``: ``1[x != x̂]``; ``"abs"``: ``|x - x̂|``; ``"squared"``: ``(x - x̂)^2``.
-    ``m`` defaults to ``n``.
+    ``m`` defaults to ``n``. At most ``MAX_ENTRIES`` (2**27, 1 GiB of float64) entries:
+    a larger size is refused before anything is allocated.
     """
     if name not in DISTORTIONS:
         raise InvalidParameterError(
             f"distortion_matrix: the 'name' argument must be one of "
             f"{', '.join(map(repr, DISTORTIONS))}; got {name!r} instead."
         )
-    n = int(check_positive(n, func="distortion_matrix", name="n", integer=True))
-    m = n if m is None else int(check_positive(m, func="distortion_matrix", name="m", integer=True))
+    fn = "distortion_matrix"
+    n = check_size(n, func=fn, name="n", limit=MAX_ENTRIES, what="letters")
+    m = n if m is None else check_size(m, func=fn, name="m", limit=MAX_ENTRIES, what="letters")
+    check_size(
+        n * m,
+        func=fn,
+        name="n * m",
+        what="entries",
+        hint="A distortion this large does not fit in memory; work on a smaller alphabet.",
+    )
     x = np.arange(n)[:, None]
     xh = np.arange(m)[None, :]
     if name == "hamming":
