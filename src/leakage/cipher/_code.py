@@ -22,29 +22,240 @@ expected distortions, and the rates :math:`\log|\mathcal M_i|/n`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import math
+import numbers
+import os
+import re
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.special import gammaln
 
-from .._validation import as_pmf, check_nonnegative, check_positive
-from ..errors import InvalidParameterError
+from .._validation import (
+    MAX_ENTRIES,
+    as_generator,
+    as_pmf,
+    check_nonnegative,
+    check_size,
+)
+from ..errors import InvalidParameterError, LeakageError
 from ..measures import maximal_leakage
 from ..ratedistortion import as_distortion_arg
 
 #: Largest number of sequences (source or reproduction, ``k^n``) the code enumerates.
 MAX_SEQUENCES = 2**20
+#: Largest blocklength for any alphabet (one bit per position in 64-bit masks).
+MAX_BLOCKLENGTH = 63
+#: Largest number of key bits per block and layer (``floor(n r_i)``): a bin never holds
+#: more than ``MAX_SEQUENCES`` codewords, so at most 20 of them ever mask an index.
+MAX_KEY_BITS = 62
+#: Largest number of blocklengths :func:`finite_n_report` builds codes for in one call.
+MAX_REPORT_ROWS = 64
+#: Largest number of trials of :func:`guessing_attack`.
+MAX_TRIALS = 10**6
 #: Largest first-layer cover matrix (entries, one byte each) before the candidates are
 #: restricted to the best reproduction types (see :func:`_restricted_pool`).
 COVER_BUDGET = 2**29
 #: The same for the cover matrix of one second-layer cell.
 CELL_BUDGET = 2**24
 
-_FORMAT = "leakage.cipher.SuccessiveRefinementCipher/1"
+_FORMAT_NAME = "leakage.cipher.SuccessiveRefinementCipher"
+#: Version of the code file format that :meth:`SuccessiveRefinementCipher.save` writes
+#: (the suffix of its ``"format"`` field) and the only one :meth:`~.load` reads.
+FORMAT_VERSION = 1
+_FORMAT = f"{_FORMAT_NAME}/{FORMAT_VERSION}"
+_FIELDS = (
+    "p",
+    "d1",
+    "d2",
+    "n",
+    "D1",
+    "D2",
+    "r1",
+    "r2",
+    "alpha",
+    "key_bits",
+    "types",
+    "book_y",
+    "book_z",
+    "fallback",
+)
+_REBUILD = (
+    "The file is damaged or was edited: build the code again "
+    "(SuccessiveRefinementCipher.build) and save it."
+)
+
+
+# ---------------------------------------------------------------------- validation
+def _show(v) -> str:
+    """A short description of a value for error messages."""
+    if isinstance(v, np.ndarray):
+        if v.size <= 8:
+            return np.array2string(v, separator=", ")
+        return f"an array of shape {v.shape}"
+    r = repr(v)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+
+def _count(k: int, unit: str) -> str:
+    return f"{k:,} {unit}" + ("" if k == 1 else "s")
+
+
+def _refuse(func: str, name: str, requirement: str, got: str, hint: str = ""):
+    """The house-style error (returned, to be raised, optionally ``from`` a cause)."""
+    msg = f"{func}: the '{name}' argument must {requirement}; got {got} instead."
+    return InvalidParameterError(msg + (" " + hint if hint else ""))
+
+
+def _int_vector(v, *, func: str, name: str, requirement: str, lo: int, hi: int) -> np.ndarray:
+    """A 1-D array of integers in ``lo..hi`` as ``int64``. Booleans and floats holding
+    exact integers are accepted; anything else (0.5, strings, None, nested lists) is
+    refused, never truncated."""
+    try:
+        a = np.asarray(v)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, etc.
+        raise _refuse(func, name, requirement, f"an unreadable value ({exc})") from exc
+    if a.ndim != 1:
+        got = _show(v) if a.ndim == 0 else f"an array of shape {a.shape}"
+        raise _refuse(func, name, requirement, got)
+    kind = a.dtype.kind
+    if kind not in "biuf" or (kind == "f" and a.size and not np.isfinite(a).all()):
+        got = f"an array of dtype {a.dtype}" + (f": {_show(a)}" if a.size <= 8 else "")
+        raise _refuse(func, name, requirement, got)
+    if kind == "f" and a.size:
+        frac = a != np.floor(a)
+        if frac.any():
+            i = int(np.argmax(frac))
+            raise _refuse(func, name, requirement, f"{a[i].item()!r} at index {i} (not an integer)")
+    if a.size:
+        out = (a < lo) | (a > hi)
+        if out.any():
+            i = int(np.argmax(out))
+            raise _refuse(func, name, requirement, f"{a[i].item()!r} at index {i}")
+    return a.astype(np.int64)
+
+
+def _as_tuple(m, length: int):
+    """``m`` as a tuple of ``length`` Python ints, or None if it is not one."""
+    if isinstance(m, np.ndarray):
+        if m.ndim != 1 or m.dtype.kind not in "iu":
+            return None
+        m = m.tolist()
+    if not isinstance(m, (tuple, list)) or len(m) != length:
+        return None
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in m):
+        return None
+    return tuple(int(v) for v in m)
+
+
+def _max_blocklength(size: int) -> int:
+    """Largest ``n`` with ``size**n <= MAX_SEQUENCES`` (and ``n <= MAX_BLOCKLENGTH``),
+    without computing any large power."""
+    if size <= 1:
+        return MAX_BLOCKLENGTH
+    n = 0
+    while n < MAX_BLOCKLENGTH and size ** (n + 1) <= MAX_SEQUENCES:
+        n += 1
+    return n
+
+
+def _check_blocklength(n, size: int, *, func: str, name: str = "n") -> int:
+    """A blocklength whose ``size**n`` blocks the code can enumerate, checked before any
+    power or array is computed."""
+    limit = _max_blocklength(size)
+    if limit < MAX_BLOCKLENGTH:
+        why = (
+            f"The code enumerates all {size}^n sequences of its largest alphabet ({size} "
+            f"letters), at most MAX_SEQUENCES = {MAX_SEQUENCES:,}, so n <= {limit}"
+        )
+    else:
+        why = f"The code handles blocks of at most {MAX_BLOCKLENGTH} letters (64-bit masks)"
+    return check_size(
+        n,
+        func=func,
+        name=name,
+        limit=limit,
+        what="letters per block",
+        hint=f"{why}; lower n (leakage_region gives the limits as n grows).",
+    )
+
+
+def _check_alphabets(p, d1, d2, *, func: str):
+    """Source distribution and both distortion matrices (one row per source letter)."""
+    pv = as_pmf(p, func=func, name="p")
+    d1v = as_distortion_arg(d1, pv.size, func=func, name="d1")
+    d2v = as_distortion_arg(d2, pv.size, func=func, name="d2")
+    return pv, d1v, d2v
+
+
+def _check_levels(func: str, **values) -> dict[str, float]:
+    """Distortion levels, key rates and exponents: finite reals >= 0."""
+    return {k: check_nonnegative(v, func=func, name=k) for k, v in values.items()}
+
+
+def _key_bits(n: int, r1: float, r2: float, *, func: str) -> tuple[int, int]:
+    r"""Key bits per block :math:`\lfloor n r_i \rfloor`, at most ``MAX_KEY_BITS``."""
+    out = []
+    for name, r in (("r1", r1), ("r2", r2)):
+        bits = math.floor(n * r + 1e-12)
+        if bits > MAX_KEY_BITS:
+            raise InvalidParameterError(
+                f"{func}: the '{name}' argument asks for floor(n {name}) = {bits:,} key bits "
+                f"per block, above the limit of {MAX_KEY_BITS} key bits per block. A bin "
+                f"never holds more than {MAX_SEQUENCES:,} codewords, so at most 20 key bits "
+                f"ever mask an index; lower {name} to at most {MAX_KEY_BITS / n:.6g} bits "
+                "per symbol."
+            )
+        out.append(bits)
+    return out[0], out[1]
+
+
+def _build_parameters(p, d1, d2, n, D1, D2, r1, r2, alpha, delta, *, func: str):
+    """Every check :meth:`SuccessiveRefinementCipher.build` makes of its arguments, in
+    order; :meth:`~SuccessiveRefinementCipher.load` makes the same of a file's fields."""
+    pv, d1v, d2v = _check_alphabets(p, d1, d2, func=func)
+    n = _check_blocklength(n, max(pv.size, d1v.shape[1], d2v.shape[1]), func=func)
+    lv = _check_levels(func, D1=D1, D2=D2, r1=r1, r2=r2, alpha=alpha, delta=delta)
+    kb = _key_bits(n, lv["r1"], lv["r2"], func=func)
+    return pv, d1v, d2v, n, lv, kb
+
+
+def _type_size(Q) -> int:
+    """Number of sequences of type ``Q`` (a multinomial coefficient)."""
+    out, left = 1, sum(Q)
+    for c in Q:
+        out *= math.comb(left, c)
+        left -= c
+    return out
+
+
+@contextlib.contextmanager
+def _file_fields(func: str, where: str):
+    """Re-word the errors of the argument checks as errors of a file's fields (same
+    type, original as ``__cause__``); low-level parse errors become
+    :class:`InvalidParameterError`."""
+    try:
+        yield
+    except LeakageError as exc:
+        if str(exc).endswith(_REBUILD):  # already a field error
+            raise
+        msg = re.sub(
+            r"the '([^']+)' argument",
+            lambda m: f"the '{m.group(1)}' field of {where}",
+            str(exc),
+            count=1,
+        )
+        raise type(exc)(f"{msg} {_REBUILD}") from exc
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        raise InvalidParameterError(
+            f"{func}: the 'path' argument must name a code file written by "
+            f"SuccessiveRefinementCipher.save; reading {where} failed "
+            f"({type(exc).__name__}: {exc}). {_REBUILD}"
+        ) from exc
 
 
 def _types(n: int, k: int) -> list[tuple[int, ...]]:
@@ -238,6 +449,163 @@ def _bins(size: int, bits: int) -> list[int]:
     return [min(b, size - s) for s in range(0, size, b)] or [0]
 
 
+def _first_cover(X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float) -> np.ndarray:
+    """Index of the first row of ``C`` within ``D`` of each row of ``X`` (-1: none), in
+    row chunks of at most 2**24 cover entries (bounded memory for any codebook size)."""
+    out = np.full(X.shape[0], -1, dtype=np.int64)
+    if C.shape[0] == 0 or X.shape[0] == 0:
+        return out
+    mC = _masks(C, d.shape[1])
+    step = max(1, 2**24 // C.shape[0])
+    for s0 in range(0, X.shape[0], step):
+        cov = _covers(X[s0 : s0 + step], C, d, D, mC)
+        j = np.argmax(cov, axis=1)
+        out[s0 : s0 + step] = np.where(cov[np.arange(j.size), j], j, -1)
+    return out
+
+
+def _key_value(key: np.ndarray, s: int) -> int:
+    """The first ``s`` bits of a validated key as an integer (most significant first)."""
+    v = 0
+    for b in key[:s].tolist():
+        v = (v << 1) | b
+    return v
+
+
+class _CoverGap(InvalidParameterError):
+    """A typical block without a reproduction within a level (a damaged code)."""
+
+    def __init__(self, field: str, t: int, Q, x: np.ndarray, level: str, D: float):
+        self.field = field
+        self.requirement = (
+            f"reproduce every block of each typical type within {level} = {D!r} "
+            "(a covering codebook, as built)"
+        )
+        self.got = f"block {_show(np.asarray(x, dtype=np.int64))} of type {tuple(Q)} uncovered"
+        super().__init__(
+            f"SuccessiveRefinementCipher: the code's '{field}' must {self.requirement}; got "
+            f"{self.got} instead."
+        )
+
+
+def _field_error(func: str, where: str, field: str, requirement: str, got: str):
+    """The house-style error for a field of a code file."""
+    return InvalidParameterError(
+        f"{func}: the '{field}' field of {where} must {requirement}; got {got} instead. {_REBUILD}"
+    )
+
+
+def _book(v, *, rows: tuple[int, int], n: int, letters: int, field: str, label: str, err):
+    """One codebook of a code file: a (m, n) integer array with ``rows[0] <= m <=
+    rows[1]`` and letters in ``0..letters-1`` (``[]`` for an empty one)."""
+    req = (
+        f"hold, for {label}, {rows[0]} to {rows[1]:,} codewords of n = {n} integer letters "
+        f"in 0..{letters - 1}"
+    )
+    try:
+        a = np.asarray(v)
+    except (TypeError, ValueError) as exc:
+        raise err(field, req, f"an unreadable value ({exc})") from exc
+    if a.ndim == 1 and a.size == 0:
+        a = np.zeros((0, n), dtype=np.int64)
+    if a.ndim != 2 or a.shape[1] != n:
+        raise err(field, req, _show(v) if a.ndim == 0 else f"an array of shape {a.shape}")
+    if a.size and a.dtype.kind not in "iu":
+        raise err(field, req, f"an array of dtype {a.dtype}")
+    if a.size and (a.min() < 0 or a.max() >= letters):
+        bad = (a < 0) | (a >= letters)
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise err(field, req, f"the letter {a[idx].item()!r} at {list(idx)}")
+    if not rows[0] <= a.shape[0] <= rows[1]:
+        raise err(field, req, f"{a.shape[0]:,} codewords")
+    return a.astype(np.int64)
+
+
+def _code_fields(data: dict, k: int, d1: np.ndarray, d2: np.ndarray, n: int, kb, func, where):
+    """The code's own fields of a file (``key_bits``, ``types``, both codebooks and the
+    fallback), checked against its parameters. Raises house-style field errors."""
+
+    def err(field, requirement, got):
+        return _field_error(func, where, field, requirement, got)
+
+    raw = data["key_bits"]
+    if _as_tuple(raw, 2) != kb:
+        req = f"be [floor(n r1), floor(n r2)] = {list(kb)} for the file's n, r1 and r2"
+        raise err("key_bits", req, _show(raw))
+    raw = data["types"]
+    req = f"be a list of distinct source types: {k} nonnegative integer counts summing to {n}"
+    if not isinstance(raw, list):
+        raise err("types", req, _show(raw))
+    types: list[tuple[int, ...]] = []
+    seen: set = set()
+    for i, tq in enumerate(raw):
+        Q = _as_tuple(tq, k)
+        if Q is None or min(Q) < 0 or sum(Q) != n or Q in seen:
+            raise err("types", req, f"{_show(tq)} at index {i}")
+        seen.add(Q)
+        types.append(Q)
+    sizes = [_type_size(Q) for Q in types]
+    raw_y, raw_z = data["book_y"], data["book_z"]
+    for field, raw in (("book_y", raw_y), ("book_z", raw_z)):
+        if not isinstance(raw, list) or len(raw) != len(types):
+            req = f"be a list of one codebook per typical type ({len(types)})"
+            got = _show(raw) if not isinstance(raw, list) else f"a list of {len(raw)}"
+            raise err(field, req, got)
+    book_y = [
+        _book(
+            Y,
+            rows=(1, sz),
+            n=n,
+            letters=d1.shape[1],
+            field="book_y",
+            label=f"type {i} {types[i]}",
+            err=err,
+        )
+        for i, (Y, sz) in enumerate(zip(raw_y, sizes, strict=True))
+    ]
+    book_z = []
+    for i, (zs, Y, sz) in enumerate(zip(raw_z, book_y, sizes, strict=True)):
+        if not isinstance(zs, list) or len(zs) != len(Y):
+            req = f"hold, for type {i}, one codebook per first-layer codeword ({len(Y)})"
+            got = _show(zs) if not isinstance(zs, list) else f"a list of {len(zs)}"
+            raise err("book_z", req, got)
+        label = f"codeword {{}} of type {i} {types[i]}"
+        book = [
+            _book(
+                Z,
+                rows=(0, sz),
+                n=n,
+                letters=d2.shape[1],
+                field="book_z",
+                label=label.format(j),
+                err=err,
+            )
+            for j, Z in enumerate(zs)
+        ]
+        total = sum(len(Z) for Z in book)
+        if total > sz:  # every codeword covers a block of its cell first: sum <= |T_Q|
+            req = f"hold, for type {i}, at most {sz:,} codewords in all (its type class)"
+            raise err("book_z", req, f"{total:,}")
+        book_z.append(book)
+    raw = data["fallback"]
+    req = (
+        f"be two constant reproductions of n = {n} letters (one in 0..{d1.shape[1] - 1}, "
+        f"one in 0..{d2.shape[1] - 1}), as built"
+    )
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise err("fallback", req, _show(raw))
+    fb = []
+    for raw_f, size in zip(raw, (d1.shape[1], d2.shape[1]), strict=True):
+        try:
+            f = _int_vector(raw_f, func=func, name="fallback", requirement=req, lo=0, hi=size - 1)
+        except InvalidParameterError as exc:
+            raise err("fallback", req, _show(raw_f)) from exc
+        if f.size != n or np.any(f != f[0]):
+            raise err("fallback", req, _show(raw_f))
+        fb.append(f)
+    return types, book_y, book_z, (fb[0], fb[1])
+
+
 @dataclasses.dataclass
 class SuccessiveRefinementCipher:
     """A built code (see the module docstring); create with :meth:`build`."""
@@ -257,6 +625,7 @@ class SuccessiveRefinementCipher:
     book_z: list[list[np.ndarray]]  # per type, per first-layer codeword: second-layer words
     fallback: tuple[np.ndarray, np.ndarray]  # reproductions of m0
     _assigned: tuple | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    _cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -280,23 +649,43 @@ class SuccessiveRefinementCipher:
         + \delta` (eq. (53)); key rates ``r1``, ``r2`` (bits per symbol) give keys of
         :math:`\lfloor n r_i \rfloor` bits. The covering codebooks are deterministic
         (greedy set cover, ties to the lexicographically first sequence).
+
+        Parameters
+        ----------
+        p : array-like
+            Source distribution (sums to 1; zeros allowed).
+        d1, d2 : array-like or {"hamming", "abs", "squared"}
+            Distortion matrices of the two layers (one row per source letter).
+        n : int
+            Blocklength, ``1 <= n`` with ``k**n <= MAX_SEQUENCES`` (2**20) for the largest
+            alphabet ``k`` of ``p``, ``d1`` and ``d2`` (binary: ``n <= 20``), and
+            ``n <= 63``. Checked before anything is computed.
+        D1, D2 : float
+            Distortion levels (finite, >= 0).
+        r1, r2 : float
+            Key rates in bits per symbol (finite, >= 0); each ``floor(n r_i)`` must be at
+            most ``MAX_KEY_BITS`` (62).
+        alpha, delta : float
+            Exponent and slack of the typical set (finite, >= 0).
+
+        Returns
+        -------
+        SuccessiveRefinementCipher
+
+        Raises
+        ------
+        InvalidDistributionError
+            ``p`` is not a probability vector.
+        InvalidParameterError
+            A distortion matrix, level, rate or ``n`` is invalid or above its limit, or a
+            block has no reproduction within ``D1``/``D2``.
         """
         fn = "SuccessiveRefinementCipher.build"
-        pv = as_pmf(p, func=fn, name="p")
+        pv, d1v, d2v, n, lv, kb = _build_parameters(
+            p, d1, d2, n, D1, D2, r1, r2, alpha, delta, func=fn
+        )
+        D1, D2, r1, r2, alpha, delta = (lv[k] for k in ("D1", "D2", "r1", "r2", "alpha", "delta"))
         k = pv.size
-        d1v = as_distortion_arg(d1, k, func=fn, name="d1")
-        d2v = as_distortion_arg(d2, k, func=fn, name="d2")
-        n = int(check_positive(n, func=fn, name="n", integer=True))
-        for name, val in (("D1", D1), ("D2", D2), ("r1", r1), ("r2", r2), ("alpha", alpha)):
-            check_nonnegative(val, func=fn, name=name)
-        check_nonnegative(delta, func=fn, name="delta")
-        for name, size in (("p", k), ("d1", d1v.shape[1]), ("d2", d2v.shape[1])):
-            if size**n > MAX_SEQUENCES:
-                raise InvalidParameterError(
-                    f"{fn}: the code enumerates all {size}^{n} sequences of the alphabet of "
-                    f"'{name}', more than {MAX_SEQUENCES}; lower 'n'."
-                )
-        kb = (math.floor(n * r1 + 1e-12), math.floor(n * r2 + 1e-12))
         small = np.int8 if max(k, *d1v.shape, *d2v.shape) < 128 else np.int64
         X = _all_sequences(n, k, small)
         C1 = X if d1v.shape[1] == k else _all_sequences(n, d1v.shape[1], small)
@@ -394,7 +783,9 @@ class SuccessiveRefinementCipher:
         """For every block of ``X^n`` (lexicographic): its probability, type index ``t``
         (-1 when atypical), first-layer index ``j``, second-layer index ``w`` (what
         :meth:`_locate` returns, for all blocks at once), and the two distortion sums of
-        its reproductions under correct keys. Computed once per code."""
+        its reproductions under correct keys. Computed once per code; raises
+        :class:`_CoverGap` if a typical block has no reproduction within a level (never
+        for a built code; :meth:`load` reports it as a damaged file)."""
         if self._assigned is not None:
             return self._assigned
         n, k = self.n, self.p.size
@@ -410,13 +801,18 @@ class SuccessiveRefinementCipher:
         for ti, Q in enumerate(self.types):
             rows = np.flatnonzero(np.all(counts == np.asarray(Q), axis=1))
             T, Y = X[rows], self.book_y[ti]
-            jt = np.argmax(_covers(T, Y, self.d1, self.D1), axis=1)
+            jt = _first_cover(T, Y, self.d1, self.D1)
+            if jt.min(initial=0) < 0:
+                raise _CoverGap("book_y", ti, Q, T[int(np.argmin(jt))], "D1", self.D1)
             t[rows], j[rows] = ti, jt
             e1[rows] = self.d1[T, Y[jt]].sum(axis=1)
             for jj in np.unique(jt):  # a loop over codewords, not letters
                 sel = rows[jt == jj]
                 Z = self.book_z[ti][jj]
-                wt = np.argmax(_covers(X[sel], Z, self.d2, self.D2), axis=1)
+                wt = _first_cover(X[sel], Z, self.d2, self.D2)
+                if wt.min(initial=0) < 0:
+                    x = X[sel[int(np.argmin(wt))]]
+                    raise _CoverGap("book_z", ti, Q, x, "D2", self.D2)
                 w[sel] = wt
                 e2[sel] = self.d2[X[sel], Z[wt]].sum(axis=1)
         self._assigned = (px, t, j, w, e1, e2)
@@ -424,48 +820,140 @@ class SuccessiveRefinementCipher:
 
     def _s1(self, t: int, i: int) -> int:
         """Key bits used by bin ``i`` of type ``t``'s first-layer codebook."""
-        return _sbits(_bins(len(self.book_y[t]), self.key_bits[0])[i])
+        b = 1 << self.key_bits[0]
+        return _sbits(min(b, len(self.book_y[t]) - i * b))
 
     def _s2(self, Z: np.ndarray, u: int) -> int:
-        """Key bits used by bin ``u`` of a second-layer codebook ``Z``."""
-        nb = _bins(len(Z), self.key_bits[1])
-        return _sbits(nb[min(u, len(nb) - 1)])
+        """Key bits used by bin ``u`` of a second-layer codebook ``Z`` (the last bin for a
+        ``u`` past it: what a wrong first-layer key leads to)."""
+        b = 1 << self.key_bits[1]
+        nb = max(-(-len(Z) // b), 1)
+        return _sbits(max(min(b, len(Z) - min(u, nb - 1) * b), 0))
 
-    def _first(self, m1: tuple, k1: ArrayLike) -> tuple[int, int]:
-        """(type, first-layer codeword index) that ``m1`` and ``k1`` decode to."""
-        t, i, jm = (int(v) for v in m1)
-        j = i * 2 ** self.key_bits[0] + (jm ^ self._key_int(k1, self.key_bits[0], self._s1(t, i)))
+    def _first(self, m1: tuple[int, int, int], k1: np.ndarray) -> tuple[int, int]:
+        """(type, first-layer codeword index) that a valid ``m1`` and ``k1`` decode to."""
+        t, i, jm = m1
+        j = i * 2 ** self.key_bits[0] + (jm ^ _key_value(k1, self._s1(t, i)))
         return t, min(j, len(self.book_y[t]) - 1)
 
-    @staticmethod
-    def _key_int(key: ArrayLike, bits: int, s: int) -> int:
-        k = np.asarray(key, dtype=np.int64).ravel()
-        if k.size != bits or np.any((k != 0) & (k != 1)):
-            raise InvalidParameterError(
-                f"SuccessiveRefinementCipher: a key must be {bits} bits (0/1); got "
-                f"{np.array2string(k, threshold=8)}."
-            )
-        v = 0
-        for b in k[:s]:
-            v = (v << 1) | int(b)
-        return v
-
-    def _check_x(self, x: ArrayLike) -> np.ndarray:
-        xa = np.asarray(x, dtype=np.int64).ravel()
-        if xa.size != self.n or xa.min(initial=0) < 0 or xa.max(initial=0) >= self.p.size:
-            raise InvalidParameterError(
-                f"SuccessiveRefinementCipher: a source block must be {self.n} letters in "
-                f"0..{self.p.size - 1}; got {np.array2string(xa, threshold=8)}."
-            )
+    def _block(self, x, *, func: str, name: str) -> np.ndarray:
+        k = self.p.size
+        req = f"be a source block: a 1-D array of {self.n} integer letters in 0..{k - 1}"
+        xa = _int_vector(x, func=func, name=name, requirement=req, lo=0, hi=k - 1)
+        if xa.size != self.n:
+            raise _refuse(func, name, req, _count(xa.size, "letter"))
         return xa
 
+    def _key(self, key, layer: int, *, func: str, name: str) -> np.ndarray:
+        bits = self.key_bits[layer]
+        req = f"be a key of {bits} bits (a 1-D array of 0s and 1s)"
+        ka = _int_vector(key, func=func, name=name, requirement=req, lo=0, hi=1)
+        if ka.size != bits:
+            raise _refuse(func, name, req, _count(ka.size, "bit"))
+        return ka
+
+    def _stream_key(self, key, blocks: int, layer: int, *, func: str, name: str) -> np.ndarray:
+        bits = self.key_bits[layer]
+        req = "be a 1-D array of key bits (0s and 1s)"
+        ka = _int_vector(key, func=func, name=name, requirement=req, lo=0, hi=1)
+        need = blocks * bits
+        if ka.size < need:
+            raise _refuse(
+                func,
+                name,
+                f"hold at least {need} key bits ({bits} per block for {blocks} block(s): "
+                "fresh key bits for every block)",
+                _count(ka.size, "bit"),
+                "Supply a longer key.",
+            )
+        return ka
+
+    def _m1(self, m1, *, func: str, name: str, lead: str, where: str = ""):
+        """A first-layer message this code can emit, as ``(t, i, a)``; None for m0."""
+        v = _as_tuple(m1, 3)
+        got = f"m1 = {_show(m1)}{where}"
+        if v is None:
+            detail = "m1 = (type, bin, masked index): three integers, as returned by encode"
+            raise _refuse(func, name, f"{lead} ({detail})", got)
+        if v == (-1, -1, -1):
+            return None
+        t, i, a = v
+        T = len(self.types)
+        if not 0 <= t < T:
+            detail = f"a type index in 0..{T - 1}, or m0 = (-1, -1, -1)" if T else "only m0"
+            raise _refuse(func, name, f"{lead} ({detail})", got)
+        nb = -(-len(self.book_y[t]) // (1 << self.key_bits[0]))
+        if not 0 <= i < nb:
+            raise _refuse(func, name, f"{lead} (a bin index in 0..{nb - 1} for type {t})", got)
+        s = self._s1(t, i)
+        if not 0 <= a < 2**s:
+            detail = f"a masked index in 0..{2**s - 1} for bin {i} of type {t}"
+            raise _refuse(func, name, f"{lead} ({detail})", got)
+        return v
+
+    def _m2(self, m2, m1v, *, func: str, name: str, lead: str, where: str = ""):
+        """A second-layer message this code can emit after ``m1v``, as ``(u, c)``: ``u``
+        and ``c`` in range for some codeword of the first-layer bin (the key decides
+        which); None for m0."""
+        v = _as_tuple(m2, 2)
+        got = f"m2 = {_show(m2)}{where}"
+        if v is None:
+            detail = "m2 = (bin, masked index): two integers, as returned by encode"
+            raise _refuse(func, name, f"{lead} ({detail})", got)
+        if m1v is None:
+            if v != (-1, -1):
+                raise _refuse(func, name, f"{lead} (m2 = (-1, -1) after m0)", got)
+            return None
+        t, i, _ = m1v
+        b1, b2 = 1 << self.key_bits[0], 1 << self.key_bits[1]
+        cache = self._cache.setdefault("zlen", {})
+        if t not in cache:
+            cache[t] = np.array([len(Z) for Z in self.book_z[t]], dtype=np.int64)
+        lens = cache[t][min(i * b1, cache[t].size) : min((i + 1) * b1, cache[t].size)]
+        L = int(lens.max(initial=0))  # the longest codebook of the bin has the most bins
+        nb = -(-L // b2)
+        u, c = v
+        if not 0 <= u < nb:
+            detail = f"a second-layer bin index in 0..{nb - 1} after bin {i} of type {t}"
+            raise _refuse(func, name, f"{lead} ({detail})", got)
+        s = _sbits(min(b2, L - u * b2))
+        if not 0 <= c < 2**s:
+            detail = f"a masked index in 0..{2**s - 1} for second-layer bin {u}"
+            raise _refuse(func, name, f"{lead} ({detail})", got)
+        return v
+
     def encode(self, x: ArrayLike, k1: ArrayLike, k2: ArrayLike) -> tuple[tuple, tuple]:
-        """Eqs. (54)–(55) and (58): ``(m1, m2)`` for the block ``x`` and key bit strings."""
-        xa = self._check_x(x)
+        """Eqs. (54)–(55) and (58): ``(m1, m2)`` for one block and its key bits.
+
+        Parameters
+        ----------
+        x : array-like
+            A source block: ``n`` integer letters in ``0..len(p)-1`` (1-D; floats are
+            accepted only when they hold exact integers).
+        k1, k2 : array-like
+            Exactly ``key_bits[0]`` and ``key_bits[1]`` key bits (0s and 1s).
+
+        Returns
+        -------
+        m1, m2 : tuple
+            ``m1 = (type, bin, masked index)``, ``m2 = (bin, masked index)``;
+            ``(-1, -1, -1)`` and ``(-1, -1)`` for an atypical block.
+
+        Raises
+        ------
+        InvalidParameterError
+            A letter is not an integer in range, a key bit is not 0/1, or a length is
+            wrong.
+        """
+        fn = "SuccessiveRefinementCipher.encode"
+        xa = self._block(x, func=fn, name="x")
+        return self._encode(
+            xa, self._key(k1, 0, func=fn, name="k1"), self._key(k2, 1, func=fn, name="k2")
+        )
+
+    def _encode(self, xa: np.ndarray, k1: np.ndarray, k2: np.ndarray) -> tuple[tuple, tuple]:
         loc = self._locate(xa)
         if loc is None:
-            self._key_int(k1, self.key_bits[0], 0)
-            self._key_int(k2, self.key_bits[1], 0)
             return (-1, -1, -1), (-1, -1)
         t, j, w = loc
         b1, b2 = 2 ** self.key_bits[0], 2 ** self.key_bits[1]
@@ -473,91 +961,186 @@ class SuccessiveRefinementCipher:
         s1 = self._s1(t, i)
         u, vv = divmod(w, b2)
         s2 = self._s2(self.book_z[t][j], u)
-        m1 = (t, i, jj ^ self._key_int(k1, self.key_bits[0], s1))
-        m2 = (u, vv ^ self._key_int(k2, self.key_bits[1], s2))
+        m1 = (t, i, jj ^ _key_value(k1, s1))
+        m2 = (u, vv ^ _key_value(k2, s2))
         return m1, m2
 
     def decode1(self, m1: tuple, k1: ArrayLike) -> np.ndarray:
-        """Eq. (56): the first-layer reproduction."""
-        if int(m1[0]) < 0:
+        """Eq. (56): the first-layer reproduction.
+
+        Parameters
+        ----------
+        m1 : tuple of int
+            A first-layer message this code can emit (``(-1, -1, -1)`` for m0).
+        k1 : array-like
+            Exactly ``key_bits[0]`` key bits (a wrong key decodes to a wrong codeword).
+
+        Returns
+        -------
+        ndarray
+            ``n`` letters of the first reproduction alphabet.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``m1`` holds an index out of range (negative, past the type's bins or past the
+            bin's masked indices) or is not three integers, or the key is invalid.
+        """
+        fn = "SuccessiveRefinementCipher.decode1"
+        m1v = self._m1(m1, func=fn, name="m1", lead="be a first-layer message this code can emit")
+        return self._decode1(m1v, self._key(k1, 0, func=fn, name="k1"))
+
+    def _decode1(self, m1v, k1: np.ndarray) -> np.ndarray:
+        if m1v is None:
             return self.fallback[0].copy()
-        t, j = self._first(m1, k1)
+        t, j = self._first(m1v, k1)
         return self.book_y[t][j].copy()
 
     def decode2(self, m1: tuple, m2: tuple, k1: ArrayLike, k2: ArrayLike) -> np.ndarray:
-        """Eq. (57): the second-layer reproduction."""
-        if int(m1[0]) < 0:
+        """Eq. (57): the second-layer reproduction.
+
+        Parameters
+        ----------
+        m1, m2 : tuple of int
+            A message pair this code can emit (``m2 = (-1, -1)`` after m0).
+        k1, k2 : array-like
+            Exactly ``key_bits[0]`` and ``key_bits[1]`` key bits.
+
+        Returns
+        -------
+        ndarray
+            ``n`` letters of the second reproduction alphabet.
+
+        Raises
+        ------
+        InvalidParameterError
+            A message holds an index out of range or is malformed, or a key is invalid.
+        """
+        fn = "SuccessiveRefinementCipher.decode2"
+        lead = "be a message this code can emit"
+        m1v = self._m1(m1, func=fn, name="m1", lead=lead)
+        m2v = self._m2(m2, m1v, func=fn, name="m2", lead=lead)
+        k1a = self._key(k1, 0, func=fn, name="k1")
+        return self._decode2(m1v, m2v, k1a, self._key(k2, 1, func=fn, name="k2"))
+
+    def _decode2(self, m1v, m2v, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+        if m1v is None:
             return self.fallback[1].copy()
-        t, j = self._first(m1, k1)
+        t, j = self._first(m1v, k1)
         Z = self.book_z[t][j]
         if len(Z) == 0:
             return self.fallback[1].copy()
-        u, vm = (int(v) for v in m2)
-        w = u * 2 ** self.key_bits[1] + (vm ^ self._key_int(k2, self.key_bits[1], self._s2(Z, u)))
+        u, vm = m2v
+        w = u * 2 ** self.key_bits[1] + (vm ^ _key_value(k2, self._s2(Z, u)))
         return Z[min(w, len(Z) - 1)].copy()
 
     # ------------------------------------------------------------------ streams
     def encrypt(self, source: ArrayLike, key1: ArrayLike, key2: ArrayLike) -> list[tuple]:
         """Encode a stream of letters block by block with fresh key bits per block.
 
-        ``source`` has a multiple of ``n`` letters; ``key1``/``key2`` hold at least
-        ``blocks * key_bits[i]`` bits (used in order, never reused). Returns one
-        ``(m1, m2)`` pair per block."""
-        src, k1, k2, blocks = self._stream(source, key1, key2)
+        Parameters
+        ----------
+        source : array-like
+            1-D integer letters in ``0..len(p)-1``, a positive multiple of ``n`` of them
+            (floats only when they hold exact integers: nothing is truncated).
+        key1, key2 : array-like
+            1-D key bits (0s and 1s), at least ``blocks * key_bits[i]`` of them, used in
+            order and never reused (extra bits are ignored).
+
+        Returns
+        -------
+        list of tuple
+            One ``(m1, m2)`` pair per block.
+
+        Raises
+        ------
+        InvalidParameterError
+            A letter or key bit is invalid, the source is not a positive multiple of
+            ``n`` letters, or a key is too short.
+        """
+        fn = "SuccessiveRefinementCipher.encrypt"
+        k, n = self.p.size, self.n
+        src = _int_vector(
+            source,
+            func=fn,
+            name="source",
+            requirement=f"be a 1-D array of integer letters in 0..{k - 1}",
+            lo=0,
+            hi=k - 1,
+        )
+        if src.size == 0 or src.size % n:
+            raise _refuse(
+                fn,
+                "source",
+                f"hold a positive multiple of the blocklength n = {n} letters",
+                _count(src.size, "letter"),
+                "Pad or trim it.",
+            )
+        blocks = src.size // n
+        k1 = self._stream_key(key1, blocks, 0, func=fn, name="key1")
+        k2 = self._stream_key(key2, blocks, 1, func=fn, name="key2")
         b1, b2 = self.key_bits
         return [
-            self.encode(
-                src[i * self.n : (i + 1) * self.n],
-                k1[i * b1 : (i + 1) * b1],
-                k2[i * b2 : (i + 1) * b2],
+            self._encode(
+                src[i * n : (i + 1) * n], k1[i * b1 : (i + 1) * b1], k2[i * b2 : (i + 1) * b2]
             )
             for i in range(blocks)
         ]
 
     def decrypt(self, messages, key1: ArrayLike, key2: ArrayLike):
-        """Both layers' reproductions of a message stream: two arrays of ``n`` letters per
-        block, concatenated."""
+        """Both layers' reproductions of a message stream.
+
+        Parameters
+        ----------
+        messages : list of (m1, m2)
+            Message pairs as returned by :meth:`encrypt` (lists instead of tuples, as read
+            back from JSON, are accepted).
+        key1, key2 : array-like
+            The key bits used by :meth:`encrypt` (at least ``len(messages) *
+            key_bits[i]`` of them).
+
+        Returns
+        -------
+        y, z : ndarray
+            The first- and second-layer reproductions, ``n`` letters per block,
+            concatenated.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``messages`` is not a list of pairs, a message holds an index this code never
+            emits (e.g. a negative one), or a key is invalid or too short.
+        """
+        fn = "SuccessiveRefinementCipher.decrypt"
+        if not isinstance(messages, (list, tuple)):
+            raise _refuse(
+                fn,
+                "messages",
+                "be a list of (m1, m2) pairs as returned by encrypt",
+                _show(messages),
+            )
         blocks = len(messages)
+        k1 = self._stream_key(key1, blocks, 0, func=fn, name="key1")
+        k2 = self._stream_key(key2, blocks, 1, func=fn, name="key2")
         b1, b2 = self.key_bits
-        k1 = self._bits(key1, blocks * b1, "key1")
-        k2 = self._bits(key2, blocks * b2, "key2")
+        lead = "hold only message pairs this code can emit"
         y, z = [], []
-        for i, (m1, m2) in enumerate(messages):
+        for i, msg in enumerate(messages):
+            where = f" in block {i}"
+            if not isinstance(msg, (list, tuple)) or len(msg) != 2:
+                raise _refuse(fn, "messages", f"{lead} ((m1, m2) pairs)", f"{_show(msg)}{where}")
+            m1v = self._m1(msg[0], func=fn, name="messages", lead=lead, where=where)
+            m2v = self._m2(msg[1], m1v, func=fn, name="messages", lead=lead, where=where)
             kk1, kk2 = k1[i * b1 : (i + 1) * b1], k2[i * b2 : (i + 1) * b2]
-            y.append(self.decode1(tuple(m1), kk1))
-            z.append(self.decode2(tuple(m1), tuple(m2), kk1, kk2))
+            y.append(self._decode1(m1v, kk1))
+            z.append(self._decode2(m1v, m2v, kk1, kk2))
         empty = np.zeros(0, dtype=np.int64)
         return (np.concatenate(y) if y else empty, np.concatenate(z) if z else empty)
 
-    @staticmethod
-    def _bits(key: ArrayLike, need: int, name: str) -> np.ndarray:
-        k = np.asarray(key, dtype=np.int64).ravel()
-        if np.any((k != 0) & (k != 1)):
-            raise InvalidParameterError(f"SuccessiveRefinementCipher: '{name}' must hold bits 0/1.")
-        if k.size < need:
-            raise InvalidParameterError(
-                f"SuccessiveRefinementCipher: '{name}' holds {k.size} bits; the stream needs "
-                f"{need} (fresh key bits for every block). Supply a longer key."
-            )
-        return k
-
-    def _stream(self, source, key1, key2):
-        src = np.asarray(source, dtype=np.int64).ravel()
-        if src.size % self.n or src.size == 0:
-            raise InvalidParameterError(
-                f"SuccessiveRefinementCipher: the source has {src.size} letters, not a "
-                f"positive multiple of the blocklength n = {self.n}; pad or trim it."
-            )
-        blocks = src.size // self.n
-        return (
-            src,
-            self._bits(key1, blocks * self.key_bits[0], "key1"),
-            self._bits(key2, blocks * self.key_bits[1], "key2"),
-            blocks,
-        )
-
     # ------------------------------------------------------------------ files
     def to_dict(self) -> dict:
+        """The code as a JSON-ready dict (what :meth:`save` writes); its ``"format"``
+        field names the file format and its version (``FORMAT_VERSION``)."""
         from .. import __version__
 
         return {
@@ -591,45 +1174,120 @@ class SuccessiveRefinementCipher:
 
     @classmethod
     def load(cls, path) -> SuccessiveRefinementCipher:
-        """Read a code written by :meth:`save`."""
+        """Read a code written by :meth:`save`, checking every field.
+
+        The parameters (``p``, ``d1``, ``d2``, ``n``, ``D1``, ``D2``, ``r1``, ``r2``,
+        ``alpha``) go through the same checks as the arguments of :meth:`build` (the same
+        limits on ``n`` and the key bits); ``key_bits`` must be the ones they give;
+        ``types`` must be distinct source types of length ``n``; every codeword must
+        hold ``n`` letters of its alphabet (no book larger than its type class); and every
+        typical block must be reproduced within ``D1`` and ``D2``, as by a built code.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save` (format version ``FORMAT_VERSION``).
+
+        Returns
+        -------
+        SuccessiveRefinementCipher
+
+        Raises
+        ------
+        InvalidParameterError
+            The file cannot be read, is not JSON, is not a code file, has another format
+            version (the message names the one this library writes), misses a field or
+            holds an invalid one.
+        InvalidDistributionError
+            Its ``p`` is not a probability vector.
+        """
         import json
 
+        fn = "SuccessiveRefinementCipher.load"
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise _refuse(
+                fn,
+                "path",
+                "be the path (str or os.PathLike) of a file written by "
+                "SuccessiveRefinementCipher.save",
+                _show(path),
+            )
+        shown = f"'{os.fsdecode(os.fspath(path))}'"
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InvalidParameterError(
-                f"SuccessiveRefinementCipher.load: cannot read '{path}' ({exc})."
-            ) from None
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            raise InvalidParameterError(
-                f"SuccessiveRefinementCipher.load: '{path}' is not a cipher code file "
-                f'(expected "format": "{_FORMAT}").'
+        except (OSError, ValueError, RecursionError) as exc:
+            raise _refuse(
+                fn,
+                "path",
+                "name a readable JSON file written by SuccessiveRefinementCipher.save",
+                f"{shown} ({type(exc).__name__}: {exc})",
+            ) from exc
+        return cls._from_dict(data, func=fn, where=shown)
+
+    @classmethod
+    def _from_dict(cls, data, *, func: str, where: str) -> SuccessiveRefinementCipher:
+        """A code from the dict :meth:`to_dict` returns, checked field by field."""
+        fmt = data.get("format") if isinstance(data, dict) else None
+        if not isinstance(fmt, str) or not fmt.startswith(_FORMAT_NAME + "/"):
+            kind = "a JSON object" if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+            raise _refuse(
+                func,
+                "path",
+                f'name a cipher code file (a JSON object with "format": "{_FORMAT}", '
+                "written by SuccessiveRefinementCipher.save)",
+                f"{where}, which is not a cipher code file ({kind} with format {fmt!r})",
             )
-        n = int(data["n"])
-
-        def arr(v, width):
-            return np.asarray(v, dtype=np.int64).reshape(-1, width)
-
-        return cls(
-            p=np.asarray(data["p"], float),
-            d1=np.asarray(data["d1"], float),
-            d2=np.asarray(data["d2"], float),
+        version = fmt[len(_FORMAT_NAME) + 1 :]
+        if version != str(FORMAT_VERSION):
+            lib = data.get("library_version")
+            by = f", written by leakage {lib}" if isinstance(lib, str) else ""
+            raise _refuse(
+                func,
+                "path",
+                f"name a code file of format version {FORMAT_VERSION}, the version this "
+                f'library reads and writes ("format": "{_FORMAT}")',
+                f"{where} of format version {version!r}{by}",
+                "Read it with the version of leakage that wrote it, or build the code "
+                "again with this one.",
+            )
+        missing = [f for f in _FIELDS if f not in data]
+        if missing:
+            raise _refuse(
+                func,
+                "path",
+                f"name a code file with the fields {', '.join(_FIELDS)}",
+                f"{where} without {', '.join(repr(m) for m in missing)}",
+                _REBUILD,
+            )
+        with _file_fields(func, where):
+            pv, d1v, d2v, n, lv, kb = _build_parameters(
+                *(data[f] for f in ("p", "d1", "d2", "n", "D1", "D2", "r1", "r2", "alpha")),
+                0.0,
+                func=func,
+            )
+            types, book_y, book_z, fb = _code_fields(data, pv.size, d1v, d2v, n, kb, func, where)
+        code = cls(
+            p=pv,
+            d1=d1v,
+            d2=d2v,
             n=n,
-            D1=float(data["D1"]),
-            D2=float(data["D2"]),
-            r1=float(data["r1"]),
-            r2=float(data["r2"]),
-            alpha=float(data["alpha"]),
-            key_bits=(int(data["key_bits"][0]), int(data["key_bits"][1])),
-            types=[tuple(int(c) for c in t) for t in data["types"]],
-            book_y=[arr(Y, n) for Y in data["book_y"]],
-            book_z=[[arr(Z, n) for Z in zs] for zs in data["book_z"]],
-            fallback=(
-                np.asarray(data["fallback"][0], np.int64),
-                np.asarray(data["fallback"][1], np.int64),
-            ),
+            D1=lv["D1"],
+            D2=lv["D2"],
+            r1=lv["r1"],
+            r2=lv["r2"],
+            alpha=lv["alpha"],
+            key_bits=kb,
+            types=types,
+            book_y=book_y,
+            book_z=book_z,
+            fallback=fb,
         )
+        try:
+            code._assignment()  # every typical block reproduced within both levels
+        except _CoverGap as exc:
+            raise _field_error(func, where, exc.field, exc.requirement, exc.got) from exc
+        return code
 
     # ------------------------------------------------------------------ exact figures
     def message_channels(self) -> tuple[sparse.csr_array, sparse.csr_array, np.ndarray]:
@@ -639,7 +1297,14 @@ class SuccessiveRefinementCipher:
         A typical block in bin ``i`` of its type's first-layer book sends ``(t, i, a)``
         for each of the :math:`2^{s_1}` masked indices ``a`` (the key is uniform, so
         each with probability :math:`2^{-s_1}`), and likewise ``(u, c)`` on the second
-        layer; an atypical block sends ``m0``. Columns are the distinct messages."""
+        layer; an atypical block sends ``m0``. Columns are the distinct messages.
+
+        Raises
+        ------
+        InvalidParameterError
+            The second channel would hold more than ``MAX_ENTRIES`` (2**27) nonzero
+            entries (one per block and masked-index pair): checked before allocating.
+        """
         px, t, j, w, _, _ = self._assignment()
         N = px.size
         b1, b2 = 2 ** self.key_bits[0], 2 ** self.key_bits[1]
@@ -656,7 +1321,19 @@ class SuccessiveRefinementCipher:
         u = w // b2
         s2 = _sbits_array(np.minimum(b2, lz - u * b2))
         s1, s2 = np.where(typ, s1, 0), np.where(typ, s2, 0)
+        entries = int(np.left_shift(np.int64(1), s1 + s2).sum())
+        if entries > MAX_ENTRIES:
+            raise InvalidParameterError(
+                f"SuccessiveRefinementCipher.message_channels: the code's channel "
+                f"P(M1 M2 | X^n) has {entries:,} entries (one per block and masked-index "
+                f"pair), above the limit of {MAX_ENTRIES:,} entries. Build the code with "
+                "smaller key rates r1, r2 or a smaller n."
+            )
         bin1 = np.where(typ, off_y[tt] + i, -1)  # a global index of (type, bin); -1 is m0
+        # widths of the column keys: what the masked indices use, not the key sizes, so
+        # that no key overflows int64 whatever the key bits
+        B1 = 1 << int(s1.max(initial=0))
+        B2 = 1 << int(s2.max(initial=0))
         n_u = int(-(-len_z.max() // b2)) if len_z.size else 1
 
         def channel(nbits, key):
@@ -664,18 +1341,23 @@ class SuccessiveRefinementCipher:
             rows = np.repeat(np.arange(N), reps)
             start = np.cumsum(reps) - reps
             sub = np.arange(rows.size) - np.repeat(start, reps)  # masked index bits
-            cols = np.unique(key(rows, sub), return_inverse=True)[1]
+            keys = key(rows, sub)
+            uniq, cols = np.unique(keys, return_inverse=True)
             vals = np.repeat(2.0 ** -nbits.astype(np.float64), reps)
-            return sparse.csr_array((vals, (rows, cols)), shape=(N, int(cols.max()) + 1))
+            W = sparse.csr_array((vals, (rows, cols)), shape=(N, int(cols.max()) + 1))
+            return W, uniq
 
         def key1(r, a):
-            return (bin1[r] + 1) * b1 + a
+            return (bin1[r] + 1) * B1 + a
+
+        W1, uniq1 = channel(s1, key1)
 
         def key12(r, s):
             a, c = s >> s2[r], s & (2 ** s2[r] - 1)
-            return ((key1(r, a) * (n_u + 1) + np.where(typ[r], u[r], -1) + 1) * b2) + c
+            c1 = np.searchsorted(uniq1, key1(r, a))  # the column of m1: < 2**27
+            return ((c1 * (n_u + 1) + np.where(typ[r], u[r], -1) + 1) * B2) + c
 
-        return channel(s1, key1), channel(s1 + s2, key12), px
+        return W1, channel(s1 + s2, key12)[0], px
 
     def leakage(self, *, base: float = 2) -> tuple[float, float]:
         r""":math:`(L(X^n \to M_1), L(X^n \to M_1 M_2))` exactly, by Definition 2 (eq. (6))
@@ -698,11 +1380,14 @@ class SuccessiveRefinementCipher:
         for Q in _types(self.n, k):
             if Q in typical:
                 continue
+            if any(c and pk == 0 for c, pk in zip(Q, self.p, strict=True)):
+                continue  # a type of probability 0 (a letter with p = 0 occurs)
             logsize = gammaln(self.n + 1) - sum(gammaln(c + 1) for c in Q)
             prob = math.exp(
                 logsize + sum(c * math.log(pk) for c, pk in zip(Q, self.p, strict=True) if c)
             )
-            # the fallback's distortion depends only on the type
+            # the fallback is constant (as built; load checks it): its distortion depends
+            # only on the type
             e1 = sum(c * self.d1[a, fb1[0]] for a, c in enumerate(Q))
             e2 = sum(c * self.d2[a, fb2[0]] for a, c in enumerate(Q))
             if e1 > self.D1 * self.n + 1e-9 or e2 > self.D2 * self.n + 1e-9:
@@ -772,11 +1457,51 @@ def finite_n_report(
     alpha: float,
 ) -> list[FiniteNRow]:
     """Build the Section IV code at each blocklength in ``ns`` and report its exact
-    figures (compare with :func:`leakage.cipher.leakage_region`, their limits)."""
+    figures (compare with :func:`leakage.cipher.leakage_region`, their limits).
+
+    Parameters
+    ----------
+    p, d1, d2, D1, D2, r1, r2, alpha
+        As in :meth:`SuccessiveRefinementCipher.build`.
+    ns : iterable of int
+        Blocklengths, at most ``MAX_REPORT_ROWS`` (64) of them, each an integer within
+        the limit of :meth:`~SuccessiveRefinementCipher.build` (binary: ``n <= 20``).
+        All are checked before any code is built; nothing is truncated (``2.5`` is
+        refused).
+
+    Returns
+    -------
+    list of FiniteNRow
+        One row per blocklength, in the order of ``ns``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``ns`` is not an iterable of integers, holds too many entries or an ``n`` above
+        the limit, or another argument is invalid (as for ``build``).
+    """
+    fn = "finite_n_report"
+    pv, d1v, d2v = _check_alphabets(p, d1, d2, func=fn)
+    size = max(pv.size, d1v.shape[1], d2v.shape[1])
+    req = f"be a list of blocklengths (integers), at most {MAX_REPORT_ROWS} of them"
+    if isinstance(ns, (str, bytes)):
+        raise _refuse(fn, "ns", req, _show(ns))
+    try:
+        it = iter(ns)
+    except TypeError as exc:
+        raise _refuse(fn, "ns", req, _show(ns)) from exc
+    vals = list(itertools.islice(it, MAX_REPORT_ROWS + 1))  # bounded, even for generators
+    if not vals or len(vals) > MAX_REPORT_ROWS:
+        got = "an empty list" if not vals else f"more than {MAX_REPORT_ROWS} entries"
+        raise _refuse(fn, "ns", req, got, "Each row builds a code: report fewer blocklengths.")
+    blocklengths = [
+        _check_blocklength(v, size, func=fn, name=f"ns[{i}]") for i, v in enumerate(vals)
+    ]
+    _check_levels(fn, D1=D1, D2=D2, r1=r1, r2=r2, alpha=alpha)
     rows = []
-    for n in ns:
+    for n in blocklengths:
         code = SuccessiveRefinementCipher.build(
-            p, d1, d2, n=int(n), D1=D1, D2=D2, r1=r1, r2=r2, alpha=alpha
+            pv, d1v, d2v, n=n, D1=D1, D2=D2, r1=r1, r2=r2, alpha=alpha
         )
         L1, L12 = code.leakage()
         e = code.jep()
@@ -877,14 +1602,55 @@ def guessing_attack(
     the empirical rate and its Clopper–Pearson interval beside that bound, and the
     converse's lower bound (106) on the success of Eve's scheme (valid for large ``n``:
     at small ``n`` its polynomial factors make it tiny).
+
+    Parameters
+    ----------
+    code : SuccessiveRefinementCipher
+        A built (or loaded) code.
+    trials : int, default 2000
+        Number of simulated blocks, ``1 <= trials <= MAX_TRIALS`` (10**6).
+    rng : None, int, numpy.random.Generator or SeedSequence
+        Randomness (a nonnegative seed; strings, negative integers and booleans are
+        refused).
+    function : callable or None
+        ``U = function(x)`` for a block ``x`` (hashable result); None: the block.
+    confidence : float, default 0.99
+        Level of the Clopper–Pearson interval, in (0, 1).
+
+    Returns
+    -------
+    GuessingResult
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is of the wrong type or out of range.
     """
     from scipy.stats import beta as beta_dist
 
     fn = "guessing_attack"
-    trials = int(check_positive(trials, func=fn, name="trials", integer=True))
-    if not 0 < confidence < 1:
-        raise InvalidParameterError(f"{fn}: 'confidence' must lie in (0, 1); got {confidence!r}.")
-    gen = np.random.default_rng(rng)
+    if not isinstance(code, SuccessiveRefinementCipher):
+        raise _refuse(
+            fn, "code", "be a SuccessiveRefinementCipher (from build or load)", _show(code)
+        )
+    trials = check_size(
+        trials,
+        func=fn,
+        name="trials",
+        limit=MAX_TRIALS,
+        what="trials",
+        hint="Each trial decodes and guesses one block; run several calls for more.",
+    )
+    if (
+        not isinstance(confidence, numbers.Real)
+        or isinstance(confidence, bool)
+        or not 0 < confidence < 1
+    ):
+        raise _refuse(fn, "confidence", "be a real number in (0, 1)", _show(confidence))
+    confidence = float(confidence)
+    if function is not None and not callable(function):
+        raise _refuse(fn, "function", "be None or a callable U = f(x)", _show(function))
+    gen = as_generator(rng, func=fn, name="rng")
     f = function if function is not None else (lambda x: tuple(int(v) for v in x))
     X = _all_sequences(code.n, code.p.size)
     px = np.prod(code.p[X], axis=1)
@@ -899,10 +1665,11 @@ def guessing_attack(
     cum = np.cumsum(px)
     for _ in range(trials):
         x = X[min(int(np.searchsorted(cum, gen.random() * cum[-1])), X.shape[0] - 1)]
-        m1, m2 = code.encode(x, gen.integers(0, 2, kb1), gen.integers(0, 2, kb2))
+        m1, m2 = code._encode(x.astype(np.int64), gen.integers(0, 2, kb1), gen.integers(0, 2, kb2))
         g1, g2 = gen.integers(0, 2, kb1), gen.integers(0, 2, kb2)
-        y = code.decode1(m1, g1)
-        z = code.decode2(m1, m2, g1, g2)
+        m1v = None if m1[0] < 0 else m1  # emitted by the code: valid
+        y = code._decode1(m1v, g1)
+        z = code._decode2(m1v, None if m1v is None else m2, g1, g2)
         guess = _type_guess(code, y, z, gen)
         wins += int(f(guess) == f(x))
     a = (1 - confidence) / 2

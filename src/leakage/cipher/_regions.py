@@ -10,18 +10,31 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_pmf, check_base, check_nonnegative, check_positive
+from .._validation import (
+    as_pmf,
+    check_base,
+    check_nonnegative,
+    check_positive,
+    check_size,
+    check_tolerance,
+)
 from ..errors import InfeasibleError, InvalidParameterError
 from ..ratedistortion import as_distortion_arg
 from ..ratedistortion._refinement import _Ctx, capped_candidates, joint_info, uncapped
 from ..units import from_nats, to_nats
 from ._bounds import gibbs_upper, slope_lower
 from ._search import SearchResult, ball_extremum, kl
+
+#: Largest budget of source types (``max_evals``) of one search.
+MAX_EVALS = 10**6
+#: Largest number of exponents of one :func:`leakage_region_curve` call.
+MAX_ALPHAS = 10**4
 
 __all__ = [
     "KeyRateLimits",
@@ -283,13 +296,29 @@ def _setup(p, d1, d2, D1, D2, R1, base, alpha, func):
     return base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n
 
 
+def _tol_evals(fn, base, tol, max_evals):
+    """The tolerance (finite, > 0; a tolerance <= 0 or NaN would never be met and the
+    search would not stop) in nats, and the budget of evaluations (1..MAX_EVALS)."""
+    tol_n = to_nats(check_tolerance(tol, func=fn, name="tol"), base)
+    evals = check_size(
+        max_evals,
+        func=fn,
+        name="max_evals",
+        limit=MAX_EVALS,
+        what="evaluations",
+        hint="Each evaluation solves rate-distortion problems; loosen 'tol' instead.",
+    )
+    return tol_n, evals
+
+
 def _numbers(fn, base, r1, r2, tol, max_evals, R2):
     """Key rates, tolerance and message rate validated and in nats; the budget an int."""
+    tol_n, evals = _tol_evals(fn, base, tol, max_evals)
     return (
         to_nats(check_nonnegative(r1, func=fn, name="r1"), base),
         to_nats(check_nonnegative(r2, func=fn, name="r2"), base),
-        to_nats(check_positive(tol, func=fn, name="tol"), base),
-        int(check_positive(max_evals, func=fn, name="max_evals", integer=True)),
+        tol_n,
+        evals,
         None if R2 is None else to_nats(check_nonnegative(R2, func=fn, name="R2"), base),
     )
 
@@ -395,13 +424,24 @@ def leakage_region(
         expected-distortion criterion.
     base : float, default 2
     tol : float, default 1e-6
-        Certification target for ``bound - value`` (units of ``log base``).
+        Certification target for ``bound - value`` (units of ``log base``): a finite
+        number > 0.
     max_evals : int, default 3000
-        Budget of source types per search.
+        Budget of source types per search, ``1 <= max_evals <= MAX_EVALS`` (10**6).
 
     Returns
     -------
     LeakageRegion
+
+    Raises
+    ------
+    InvalidDistributionError
+        ``p`` is not a probability vector.
+    InvalidParameterError
+        ``p`` lacks full support, a distortion row has no 0, or a level, rate, ``alpha``,
+        ``base``, ``tol`` or ``max_evals`` is of the wrong type or out of range.
+    InfeasibleError
+        A numeric ``R1`` is below ``R(Q, D1)`` somewhere on the ball.
 
     Examples
     --------
@@ -441,14 +481,38 @@ def leakage_region_curve(
     """:func:`leakage_region` at many JEP exponents (any order), as a list in the order
     of ``alphas``. The KL balls are nested, so each search starts from the previous
     (smaller) ball's certified result and only searches the new shell; every entry is
-    certified exactly as a single call. ``progress(i, n)`` is called after each point."""
+    certified exactly as a single call. ``progress(i, n)`` is called after each point.
+
+    ``alphas`` must be a non-empty 1-D array of at most ``MAX_ALPHAS`` (10**4) finite
+    exponents > 0; ``progress`` None or a callable. Other arguments, and the errors, as in
+    :func:`leakage_region`.
+    """
     fn = "leakage_region_curve"
     base, pv, d1v, d2v, D1, D2, R1n, reading, _ = _setup(p, d1, d2, D1, D2, R1, base, None, fn)
-    al = np.asarray(alphas, dtype=np.float64)
+    req = f"be a non-empty 1-D array of at most {MAX_ALPHAS:,} finite exponents > 0"
+    try:
+        al = np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"{fn}: the 'alphas' argument must {req}; got {alphas!r:.80} instead."
+        ) from exc
     if al.ndim != 1 or al.size == 0 or not np.all(np.isfinite(al)) or al.min() <= 0:
         raise InvalidParameterError(
-            f"{fn}: the 'alphas' argument must be a non-empty 1-D array of exponents > 0; "
+            f"{fn}: the 'alphas' argument must {req}; "
             f"got {np.array2string(al, threshold=8)} instead."
+        )
+    check_size(
+        al.size,
+        func=fn,
+        name="alphas",
+        limit=MAX_ALPHAS,
+        what="exponents",
+        hint="Each exponent is a certified search; split the sweep into several calls.",
+    )
+    if progress is not None and not callable(progress):
+        raise InvalidParameterError(
+            f"{fn}: the 'progress' argument must be None or a callable progress(i, n); "
+            f"got {progress!r:.80} instead."
         )
     r1n, r2n, tol_n, max_evals, R2n = _numbers(fn, base, r1, r2, tol, max_evals, R2)
     terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
@@ -572,7 +636,8 @@ def key_rate_limits(
 
     Corollary 2 (JEP, eqs. (26)–(27)): :math:`r_1 \le \min_{B_\alpha} R(Q, D_1)` and
     :math:`r_2 \le \min_{B_\alpha} [R(Q,R_1,D_1,D_2) - R(Q,D_1)]`; Corollary 4 (expected
-    distortion, ``alpha=None``, eqs. (41)–(42)): the same at ``Q = p``. Arguments as in
+    distortion, ``alpha=None``, eqs. (41)–(42)): the same at ``Q = p``. Arguments (``tol``
+    finite and > 0, ``1 <= max_evals <= MAX_EVALS``) and errors as in
     :func:`leakage_region`.
 
     Examples
@@ -587,7 +652,7 @@ def key_rate_limits(
     base, pv, d1v, d2v, D1, D2, R1n, reading, alpha_n = _setup(
         p, d1, d2, D1, D2, R1, base, alpha, fn
     )
-    tol_n = to_nats(check_positive(tol, func=fn, name="tol"), base)
+    tol_n, max_evals = _tol_evals(fn, base, tol, max_evals)
     terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
     cS = terms.S_certified
     s1 = _extremum(
@@ -649,14 +714,38 @@ def alpha_star(
     (found by the same certified search over the simplex, then polished); ``0`` when the
     term is 0 everywhere. Units of ``log base``. For Bernoulli/Hamming this is
     :math:`D_b(0.5\|p)` (Remark 6).
+
+    Parameters
+    ----------
+    p, d1, d2, D1, D2, R1, r1, r2, base
+        As in :func:`leakage_region`.
+    which : {1, 2}
+        The term: 1 for :math:`\Lambda_1` (16), 2 for :math:`\Lambda_2` (17).
+    tol : float, default 1e-9
+        Certification target of the search (units of ``log base``): finite and > 0 (a
+        tolerance <= 0 or NaN can never be met).
+    max_evals : int, default 3000
+        Budget of source types, ``1 <= max_evals <= MAX_EVALS`` (10**6).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is of the wrong type or out of range (as in :func:`leakage_region`).
     """
     fn = "alpha_star"
     base, pv, d1v, d2v, D1, D2, R1n, reading, _ = _setup(p, d1, d2, D1, D2, R1, base, None, fn)
-    if which not in (1, 2):
-        raise InvalidParameterError(f"{fn}: the 'which' argument must be 1 or 2; got {which!r}.")
+    if not isinstance(which, numbers.Integral) or isinstance(which, bool) or which not in (1, 2):
+        raise InvalidParameterError(
+            f"{fn}: the 'which' argument must be 1 (Lambda_1, eq. (16)) or 2 (Lambda_2, "
+            f"eq. (17)); got {which!r:.80} instead."
+        )
     r1n = to_nats(check_nonnegative(r1, func=fn, name="r1"), base)
     r2n = to_nats(check_nonnegative(r2, func=fn, name="r2"), base)
-    tol_n = to_nats(tol, base)
+    tol_n, max_evals = _tol_evals(fn, base, tol, max_evals)
     terms = _Terms(d1v, d2v, D1, D2, R1n, 1e-11, fn)
     whole = float(np.log(1.0 / pv.min()))  # the ball of this radius is the simplex
 
