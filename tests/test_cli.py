@@ -878,13 +878,21 @@ def test_hypothesis_design_json_matches_the_library(tmp_path):
         "--out",
         str(out),
     )
-    lib = lk.hypothesis.design_binary((0.55, 0.45), (0.95, 0.05), 0.01, 0.01)
+    ps = [(0.55, 0.45), (0.95, 0.05)]
+    eit = lk.hypothesis.design_binary(*ps, 0.01, 0.01)
+    assert eit.max_violation > 5e-6  # the E-IT design leaks 0.010009 bits > 0.01 (issue 16)
+    lib = lk.hypothesis.within_budget(eit, ps)
     assert data["utility"] == pytest.approx(lib.utility, rel=1e-12)
     assert np.allclose(data["mechanism"], lib.mechanism)
     assert data["unit"] == "bits"
+    assert max(data["leakages"]) <= 0.01 and data["max_violation"] <= 0
     saved = lk.Mechanism.load(out)
     assert np.allclose(saved.matrix, lib.mechanism)
     assert saved.provenance["method"].startswith("E-IT closed form")
+    assert "meet the budgets exactly" in saved.provenance["method"]
+    # the saved mechanism meets the budget exactly, not to second order
+    leaks = [lk.mutual_information(p, saved.matrix) for p in ps]
+    assert max(leaks) <= 0.01 and max(leaks) == pytest.approx(0.01, rel=1e-12)
 
 
 def test_hypothesis_design_exact_and_mary_tables():

@@ -181,3 +181,27 @@ def test_explicit_w0_and_V_and_the_scs_path():
     lo, hi = scs.details["sdp_bounds_nats"]
     clar_lo, _ = auto.details["sdp_bounds_nats"]
     assert lo <= clar_lo * (1 + 1e-9) <= hi * (1 + 1e-6) and "SCS" in scs.method
+
+
+def test_within_budget_meets_every_budget_exactly_and_keeps_most_utility():
+    """Issue 16: what is saved or released never exceeds its budget."""
+    from leakage.hypothesis import within_budget
+
+    ps = [(0.55, 0.45), (0.95, 0.05)]
+    d = design_binary(*ps, 0.01, 0.01)
+    assert d.max_violation > 5e-6  # the E-IT closed form: second-order accurate only
+    s = within_budget(d, ps)
+    assert s.max_violation <= 0 and s.leakages.max() == pytest.approx(0.01, rel=1e-12)
+    assert 0.99 * d.utility < s.utility < d.utility
+    t = s.details["within_budget"]["t"]
+    w = np.asarray(ps[0]) @ d.mechanism
+    np.testing.assert_allclose(s.mechanism, (1 - t) * d.mechanism + t * w, atol=1e-15)
+    assert within_budget(s, ps) is s  # already within: unchanged
+    # three hypotheses, and a zero budget (the constant channel: t = 1)
+    ps3 = [(0.5, 0.3, 0.2), (0.3, 0.4, 0.3), (0.2, 0.3, 0.5)]
+    m = design_mary(ps3, 0.02)
+    assert within_budget(m, ps3).max_violation <= 0
+    with pytest.raises(lk.InvalidParameterError, match="does not match"):
+        within_budget(d, ps3)
+    with pytest.raises(lk.InvalidParameterError, match="HypothesisDesign"):
+        within_budget(d.mechanism, ps)

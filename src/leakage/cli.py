@@ -1324,7 +1324,7 @@ def _hypothesis_design(
     Prints W, the exact exponents and leakages of W beside the budgets, the approximate
     objective and, with --exact, the certified upper bound on the optimum.
     """
-    from .hypothesis import design_binary, design_mary, optimal_mechanism
+    from .hypothesis import design_binary, design_mary, optimal_mechanism, within_budget
 
     b = _number(base, "--base")
     P = _hypotheses(p1, p2, ps)
@@ -1351,6 +1351,9 @@ def _hypothesis_design(
                     "hypothesis design: '--utility renyi' is for two hypotheses; use kl."
                 )
             design = design_mary(P, budgets, w0=w, base=b)
+    # what is printed and saved never exceeds a budget (the E-IT designs meet them to
+    # second order only): mixed with a constant channel to meet them exactly
+    design = within_budget(design, P)
     if out is not None:
         try:
             Mechanism.from_design(design).save(out)
@@ -1406,10 +1409,14 @@ def _hypothesis_design(
         summary,
         f"method: {design.method}",
     ]
-    if design.max_violation > 1e-12:
+    scaled = design.details.get("within_budget")
+    if scaled is not None:
+        before = scaled["leakages_before"] - design.budgets
         lines.append(
-            f"note: the exact leakage exceeds a budget by {_fmt(design.max_violation)} {unit} "
-            "(the E-IT design meets the budgets to second order only)."
+            f"note: the E-IT design exceeded a budget by {_fmt(float(before.max()))} {unit} "
+            "(it meets the budgets to second order only); W above is it mixed with a "
+            f"constant channel (t = {_fmt(scaled['t'])}) to meet them exactly: utility "
+            f"{_fmt(scaled['utility_before'])} -> {_fmt(design.utility)} {unit}."
         )
     if out is not None:
         lines.append(f"mechanism written to {out}")

@@ -10,11 +10,13 @@ exponent ``min_{k>=2} D(p_k W || p_1 W)`` (or ``D_alpha(p_2 W || p_1 W)``); priv
   Theorem 3, an SDP;
 * :func:`optimal_mechanism` — the original non-convex problem (2)/(32), solved exactly
   with a certified upper bound (column generation over the simplex of columns);
+* :func:`within_budget` — a design mixed with a constant channel to meet its budgets
+  exactly (what is saved or released never exceeds a budget);
 * :func:`simulate_test` — Monte-Carlo Neyman–Pearson tests on privatized samples.
 """
 
 from ..results import HypothesisDesign, SimulationResult
-from .design import design_binary, design_mary
+from .design import design_binary, design_mary, within_budget
 from .eit import eit_divergence, eit_leakage
 from .optimal import optimal_mechanism
 from .simulate import simulate_test
@@ -28,4 +30,5 @@ __all__ = [
     "eit_leakage",
     "optimal_mechanism",
     "simulate_test",
+    "within_budget",
 ]
