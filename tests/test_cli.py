@@ -859,6 +859,8 @@ def test_cipher_report_json():
     out = run_json("cipher", "report", *BUILD, "--ns", "3,5")
     assert [r["n"] for r in out["rows"]] == [3, 5] and out["unit"] == "bits"
     assert all(r["L1_per_symbol"] <= r["rate1"] + 1e-12 for r in out["rows"])
+    # a blocklength that is not an integer is refused, not truncated (issue 16)
+    assert_one_line_error(run("cipher", "report", *BUILD, "--ns", "2.5"), "2.5")
 
 
 # --------------------------------------------------------------------------- hypothesis

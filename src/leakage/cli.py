@@ -1179,7 +1179,8 @@ def _cipher_report(
         r2=_number(r2, "--r2"),
         alpha=_number(alpha, "--alpha"),
     )
-    nlist = [int(v) for v in np.atleast_1d(load_array_arg(ns, name="--ns"))]
+    # passed as read: the library refuses 2.5 (int() here would truncate it to 2)
+    nlist = np.atleast_1d(load_array_arg(ns, name="--ns")).tolist()
     with _spinner(f"building {len(nlist)} code(s)"):
         rows = finite_n_report(pv, dd1, dd2, ns=nlist, **kw)
     reg = leakage_region(pv, dd1, dd2, R1=None, **kw)
