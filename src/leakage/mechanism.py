@@ -12,18 +12,21 @@ import dataclasses
 import datetime as _dt
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_channel
-from .errors import InvalidParameterError
+from ._validation import as_channel, as_generator
+from .errors import InvalidDistributionError, InvalidParameterError
 from .results import HypothesisDesign, PointwiseDesign, to_jsonable
 
 __all__ = ["Mechanism"]
 
-_FORMAT = "leakage.mechanism/1"
+_PREFIX = "leakage.mechanism/"
+_VERSION = 1
+_FORMAT = f"{_PREFIX}{_VERSION}"
 _CHUNK = 1 << 16
 
 
@@ -37,12 +40,26 @@ class Mechanism:
         Validated as a channel (rows sum to 1, entries >= 0, finite).
     provenance : dict, optional
         Free-form facts about the mechanism (method, budgets, utility, ...); kept as JSON.
+
+    Raises
+    ------
+    InvalidDistributionError
+        For a matrix that is not a channel.
+    InvalidParameterError
+        For a provenance that is not a mapping.
     """
 
     matrix: np.ndarray
     provenance: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.provenance, Mapping):
+            _raise(
+                "Mechanism",
+                "provenance",
+                "be a dict of facts (method, budgets, ...)",
+                self.provenance,
+            )
         W = np.array(as_channel(self.matrix, func="Mechanism", name="matrix"), dtype=np.float64)
         W.flags.writeable = False
         object.__setattr__(self, "matrix", W)
@@ -63,7 +80,21 @@ class Mechanism:
     @classmethod
     def from_design(cls, design: PointwiseDesign | HypothesisDesign) -> Mechanism:
         """Wrap a :class:`~leakage.results.PointwiseDesign` (inputs = Y, outputs = U) or a
-        :class:`~leakage.results.HypothesisDesign` (inputs = the data's letters)."""
+        :class:`~leakage.results.HypothesisDesign` (inputs = the data's letters).
+
+        Raises
+        ------
+        InvalidParameterError
+            For anything else (e.g. ``None``)."""
+        if not isinstance(design, (PointwiseDesign, HypothesisDesign)):
+            _raise(
+                "Mechanism.from_design",
+                "design",
+                "be a PointwiseDesign or a HypothesisDesign (from leakage.pointwise or "
+                "leakage.hypothesis)",
+                design,
+                "To wrap a bare matrix, use Mechanism(matrix).",
+            )
         if isinstance(design, HypothesisDesign):
             hprov = {
                 "method": design.method,
@@ -97,8 +128,10 @@ class Mechanism:
         ----------
         inputs : array-like of int
             Input letters in ``[0, n_inputs)``, any shape.
-        rng : numpy.random.Generator, int or None
-            Source of randomness (an int seeds a new Generator).
+        rng : numpy.random.Generator, int >= 0 or None
+            Source of randomness (an int seeds a new Generator; a ``SeedSequence`` or a
+            ``BitGenerator`` is accepted too). Anything else raises
+            :class:`~leakage.InvalidParameterError`.
 
         Returns
         -------
@@ -125,7 +158,7 @@ class Mechanism:
                     f"Mechanism.sample: the 'inputs' argument must hold letters in "
                     f"[0, {self.n_inputs}); got {y.ravel()[bad]} at position {bad} instead."
                 )
-        gen = np.random.default_rng(rng)
+        gen = as_generator(rng, func="Mechanism.sample", name="rng")
         flat_y = y.reshape(-1)
         return self._invert(flat_y, lambda x: gen.random(out=x)).reshape(y.shape)
 
@@ -169,19 +202,66 @@ class Mechanism:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Mechanism:
-        """Read a mechanism written by :meth:`save` (the matrix is validated again)."""
+        """Read a mechanism written by :meth:`save` (the matrix is validated again).
+
+        Raises
+        ------
+        InvalidParameterError
+            For a path that cannot be read as UTF-8 JSON, a file that is not a mechanism,
+            a format version other than 1 (the one this library writes) or a provenance
+            that is not an object; the low-level error is the ``__cause__``.
+        InvalidDistributionError
+            For a matrix that is not a channel.
+        """
+        fn = "Mechanism.load"
+        if not isinstance(path, (str, os.PathLike)):
+            _raise(fn, "path", "be the path of a mechanism JSON file", path)
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # incl. JSON and UTF-8 errors
             raise InvalidParameterError(
-                f"Mechanism.load: cannot read '{path}' as a mechanism JSON file ({exc})."
-            ) from None
-        if not isinstance(data, dict) or data.get("format") != _FORMAT or "matrix" not in data:
+                f"{fn}: the 'path' argument must be a readable mechanism JSON file; cannot read "
+                f"'{path}' ({type(exc).__name__}: {exc})."
+            ) from exc
+        fmt = data.get("format") if isinstance(data, dict) else None
+        if isinstance(fmt, str) and fmt.startswith(_PREFIX) and fmt != _FORMAT:
             raise InvalidParameterError(
-                f"Mechanism.load: '{path}' is not a mechanism file (expected a JSON object "
-                f'with "format": "{_FORMAT}" and a "matrix").'
+                f"{fn}: the 'path' argument must be a mechanism file in format version "
+                f"{_VERSION} ({_FORMAT!r}, the version this library writes); got version "
+                f"{fmt[len(_PREFIX) :]!r} in '{path}' instead. Read it with the leakage "
+                "version that wrote it, or save the mechanism again."
             )
-        prov = dict(data.get("provenance", {}))
+        if fmt != _FORMAT or "matrix" not in data:
+            raise InvalidParameterError(
+                f"{fn}: the 'path' argument must be a mechanism file (a JSON object with "
+                f'"format": "{_FORMAT}" and a "matrix"); got \'{path}\', which is not a '
+                "mechanism file, instead."
+            )
+        prov = data.get("provenance", {})
+        if not isinstance(prov, dict):
+            _raise(
+                fn,
+                "path",
+                f"be a mechanism file whose \"provenance\" is a JSON object ('{path}')",
+                prov,
+            )
+        prov = dict(prov)
         prov.setdefault("library_version_saved", data.get("library_version"))
-        return cls(np.asarray(data["matrix"], dtype=np.float64), prov)
+        try:
+            W = as_channel(data["matrix"], func=fn, name="matrix")
+        except InvalidDistributionError as exc:
+            inner = str(exc).removeprefix(f"{fn}: ")
+            raise InvalidDistributionError(
+                f"{fn}: the 'path' argument must be a mechanism file whose \"matrix\" is a "
+                f"channel ('{path}'); {inner}"
+            ) from exc
+        return cls(np.asarray(W, dtype=np.float64), prov)
+
+
+def _raise(func: str, name: str, requirement: str, got: Any, hint: str = "") -> None:
+    import reprlib
+
+    shown = reprlib.repr(got)
+    msg = f"{func}: the '{name}' argument must {requirement}; got {shown} instead."
+    raise InvalidParameterError(msg + (" " + hint if hint else ""))

@@ -19,9 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_size
 from ..errors import InvalidParameterError
 from . import _tables
+from ._checks import (
+    MAX_BATCH,
+    MAX_UNIFORMS,
+    check_column,
+    check_instance,
+    check_path,
+    check_seed,
+    check_start,
+    param_error,
+    some,
+)
 from ._design import Release
 
 #: Rows per Parquet row group of the output (fixed, so the bytes do not depend on batches).
@@ -29,10 +40,41 @@ ROW_GROUP = 1 << 20
 
 
 def uniforms(seed: int, start: int, n: int) -> np.ndarray:
-    """Doubles ``start .. start + n - 1`` of the counter-based stream ``Philox(key=seed)``."""
-    bg = np.random.Philox(key=int(seed), counter=int(start) // 4)
-    skip = int(start) % 4
-    return np.random.Generator(bg).random(skip + int(n))[skip:]
+    """Doubles ``start .. start + n - 1`` of the counter-based stream ``Philox(key=seed)``.
+
+    Parameters
+    ----------
+    seed : int
+        The key, in ``[0, 2**128)``.
+    start : int
+        The first row index, in ``[0, 2**64)``.
+    n : int
+        How many doubles, in ``[0, MAX_UNIFORMS]`` (``MAX_UNIFORMS`` = 2**27, 1 GiB); the
+        limit is checked before anything is allocated. For more, draw consecutive pieces
+        (``uniforms(seed, start + i * m, m)``, the same stream) or use :func:`apply`, which
+        streams.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an argument outside the above.
+    """
+    fn = "uniforms"
+    seed = check_seed(seed, func=fn)
+    start = check_start(start, func=fn)
+    n = check_size(
+        n,
+        func=fn,
+        name="n",
+        limit=MAX_UNIFORMS,
+        minimum=0,
+        what="doubles",
+        hint="Draw the stream in smaller pieces (uniforms(seed, start + i * m, m) gives the "
+        "same doubles), or let apply stream the records.",
+    )
+    bg = np.random.Philox(key=seed, counter=start // 4)
+    skip = start % 4
+    return np.random.Generator(bg).random(skip + n)[skip:]
 
 
 def _policy(unknown: str, release: Release, func: str) -> tuple[str, int]:
@@ -41,24 +83,29 @@ def _policy(unknown: str, release: Release, func: str) -> tuple[str, int]:
     if isinstance(unknown, str) and unknown.startswith("map:"):
         label = unknown[4:]
         if label not in release.labels_y:
-            raise InvalidParameterError(
-                f"{func}: unknown='map:{label}' names no category of '{release.useful}' "
-                f"(categories: {', '.join(release.labels_y)})."
+            raise param_error(
+                func,
+                "unknown",
+                f"be 'map:LABEL' with LABEL a category of '{release.useful}' (categories: "
+                f"{some(release.labels_y)})",
+                got_text=f"{unknown!r}, which names no category of '{release.useful}',",
             )
         return "map", release.labels_y.index(label)
-    raise InvalidParameterError(
-        f"{func}: 'unknown' must be 'error', 'drop' or 'map:LABEL'; got {unknown!r}."
-    )
+    raise param_error(func, "unknown", "be 'error', 'drop' or 'map:LABEL'", unknown)
 
 
 def release_codes(
-    release: Release, values, row0: int, unknown: str, func: str
+    release: Release, values, row0: int, unknown: str, func: str, name: str = "source"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Letter indices of the useful values (a NumPy or pyarrow array) and the mask of
-    records kept (the policy for unseen or missing values applied)."""
+    records kept (the policy for unseen or missing values applied); ``name`` is the
+    caller's argument holding the values, in error messages."""
     policy, target = _policy(unknown, release, func)
     coder = release.coder()
-    codes = coder.codes(values) if isinstance(values, np.ndarray) else coder.codes_arrow(values)
+    if isinstance(values, np.ndarray):
+        codes = coder.codes(values, func=func, name=name)
+    else:
+        codes = coder.codes_arrow(values, func=func, name=name)
     bad = codes < 0
     keep = np.ones(codes.shape, dtype=bool)
     if bad.any():
@@ -68,7 +115,7 @@ def release_codes(
             what = "a missing value" if v is None or v != v else f"the unseen value {v!r}"
             raise InvalidParameterError(
                 f"{func}: row {row0 + i} has {what} in column '{release.useful}' (categories: "
-                f"{', '.join(release.labels_y)}); pass unknown='drop' or 'map:LABEL'."
+                f"{some(release.labels_y)}); pass unknown='drop' or 'map:LABEL'."
             )
         if policy == "drop":
             keep = ~bad
@@ -88,17 +135,49 @@ def released_letters(release: Release, codes: np.ndarray, seed: int, row0: int) 
 
 
 def apply_frame(
-    release: Release, frame: Any, *, seed: int, column: str = "released", unknown: str = "error"
+    release: Release,
+    frame: Any,
+    *,
+    seed: int,
+    column: str = "released",
+    unknown: str = "error",
 ):
     """In memory: a copy of a pandas DataFrame with the released column added (row ``r``
-    of the frame is record ``r``)."""
+    of the frame is record ``r``).
+
+    Parameters
+    ----------
+    release : Release
+        Checked against its budgets first (as :func:`apply` does).
+    frame : pandas.DataFrame
+    seed : int
+        Key of the counter-based stream, in ``[0, 2**128)``.
+    column : str
+        Name of the released column.
+    unknown : {"error", "drop", "map:LABEL"}
+        As in :func:`apply`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an argument outside the above, or a record whose useful value is unseen or
+        missing under ``unknown="error"``.
+    InfeasibleError
+        When the release leaks over a budget (an edited release).
+    """
     import pandas as pd
 
     fn = "apply_frame"
+    check_release(release, fn)
+    check_instance(frame, pd.DataFrame, func=fn, name="frame", what="a pandas DataFrame")
+    seed = check_seed(seed, func=fn)
+    column = check_column(column, func=fn, name="column")
+    _policy(unknown, release, fn)
+    release.check(func=fn)
     if release.useful not in frame.columns:
         raise InvalidParameterError(f"{fn}: no column '{release.useful}' in the frame.")
     values = frame[release.useful].to_numpy()
-    codes, keep = release_codes(release, values, 0, unknown, fn)
+    codes, keep = release_codes(release, values, 0, unknown, fn, "frame")
     letters = released_letters(release, codes, seed, 0)
     out = frame.loc[keep].copy() if not keep.all() else frame.copy()
     out[column] = pd.Categorical.from_codes(letters[keep], release.labels_u)
@@ -128,9 +207,12 @@ def apply(
         Written atomically: it appears complete, or not at all (a failed run leaves no
         file). An existing ``out`` needs ``overwrite=True``.
     seed : int
-        Key of the counter-based stream (module docstring).
+        Key of the counter-based stream (module docstring), in ``[0, 2**128)``.
     column : str
         Name of the released column (must not exist in the source).
+    batch_size : int
+        Records per batch, in ``[1, MAX_BATCH]`` (``MAX_BATCH`` = 2**24); memory grows
+        with it, the output does not depend on it.
     unknown : {"error", "drop", "map:LABEL"}
         A record whose useful value is unseen or missing: an error naming the value and the
         row, skip it, or treat it as category ``LABEL``.
@@ -141,10 +223,25 @@ def apply(
     -------
     dict
         ``records`` read, ``written``, ``dropped``, ``seconds``, ``rate`` (records/s).
+
+    Raises
+    ------
+    InvalidParameterError
+        For an argument outside the above (all checked before anything is read).
+    InfeasibleError
+        When the release leaks over a budget (an edited release).
     """
     fn = "apply"
-    batch_size = int(check_positive(batch_size, func=fn, name="batch_size", integer=True))
-    out = check_run(release, out, seed, unknown, overwrite, fn)
+    batch_size = check_size(
+        batch_size,
+        func=fn,
+        name="batch_size",
+        limit=MAX_BATCH,
+        what="records",
+        hint="Smaller batches give the same output; 2**20 (the default) is plenty.",
+    )
+    out = check_run(release, out, seed, unknown, overwrite, fn, column=column)
+    _tables.check_source(source, fn, "source")
     pa = _tables.pa()
     total = _tables.n_rows(source, fn)
     t0 = time.perf_counter()
@@ -176,14 +273,25 @@ def apply(
     return summary(read, written, time.perf_counter() - t0, out)
 
 
-def check_run(release: Release, out, seed, unknown: str, overwrite: bool, fn: str) -> Path:
-    """The checks every apply makes before reading anything: seed, policy, the release's
-    exact leakage against its budgets, and the output path."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"{fn}: 'seed' must be an integer >= 0; got {seed!r}.")
+def check_release(release: Any, fn: str) -> Release:
+    """``release`` if it is a :class:`Release` (the fields are validated on construction)."""
+    return check_instance(
+        release, Release, func=fn, name="release", what="a Release (from design or Release.load)"
+    )
+
+
+def check_run(
+    release: Release, out, seed, unknown: str, overwrite: bool, fn: str, *, column="released"
+) -> Path:
+    """The checks every apply makes before reading anything: the release, seed, column,
+    policy, the release's exact leakage against its budgets, and the output path."""
+    check_release(release, fn)
+    check_seed(seed, func=fn)
+    check_column(column, func=fn, name="column")
     _policy(unknown, release, fn)
     release.check(func=fn)
-    out = Path(out)
+    out = Path(check_path(out, func=fn, name="out", what="an output path (.csv or .parquet)"))
+    _tables.kind(out, fn, "out")
     if out.exists() and not overwrite:
         raise InvalidParameterError(
             f"{fn}: '{out}' exists; pass overwrite=True (--overwrite) to replace it."

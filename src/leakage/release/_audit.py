@@ -21,8 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_generator, check_size
 from ..errors import InvalidParameterError
 from . import _tables
+from ._apply import check_release
+from ._checks import (
+    CHUNK_ENTRIES,
+    MAX_BOOTSTRAP,
+    MAX_VALUES,
+    check_column,
+    check_instance,
+    check_open_unit,
+    param_error,
+)
 from ._design import Release
 from ._fit import Coder, _letter_leakage
 
@@ -47,13 +58,13 @@ class AuditResult:
 
 def _counts(release: Release, table: Any, private: str, column: str, func: str) -> np.ndarray:
     cx = release.coder("private")
-    cu = Coder(release.labels_u, None)
+    cu = Coder(release.labels_u, None, column)
     K = len(release.labels_u)
     counts = np.zeros((len(release.labels_x), K), dtype=np.int64)
     row0 = 0
-    for b in _tables.batches(table, [private, column], func):
-        x = cx.codes(_tables.column_values(b, private))
-        u = cu.codes(_tables.column_values(b, column))
+    for b in _tables.batches(table, [private, column], func, name="released"):
+        x = cx.codes(_tables.column_values(b, private), func=func, name="released")
+        u = cu.codes(_tables.column_values(b, column), func=func, name="released")
         bad = (x < 0) | (u < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -76,20 +87,68 @@ def audit(
     rng: np.random.Generator | int | None = 0,
 ) -> AuditResult:
     """Audit ``released`` (a table holding the private column and the released one, as
-    :func:`leakage.release.apply` writes it) against ``release``."""
+    :func:`leakage.release.apply` writes it) against ``release``.
+
+    Parameters
+    ----------
+    release : Release
+    released : path (.csv/.parquet), DataFrame or pyarrow Table
+        At least one record; every value of the private and the released column known to
+        the release.
+    column : str
+        The released column (not the private one).
+    bootstrap : int
+        Resamples, in ``[1, MAX_BOOTSTRAP]`` (``MAX_BOOTSTRAP`` = 100,000) and with
+        ``bootstrap * K <= 2**27`` (K released letters); resampled in chunks, so memory
+        stays bounded.
+    level : float
+        Interval level, in (0, 1).
+    rng : None, int >= 0 or numpy.random.Generator
+
+    Raises
+    ------
+    InvalidParameterError
+        For an argument outside the above (checked before the table is read), an empty
+        table, or a value the release does not know.
+    """
     fn = "audit"
-    if not 0 < level < 1:
-        raise InvalidParameterError(f"{fn}: 'level' must lie in (0, 1); got {level!r}.")
+    check_release(release, fn)
+    column = check_column(column, func=fn, name="column")
+    if column == release.private:
+        raise param_error(
+            fn, "column", f"name the released column, not the private one ({column!r})", column
+        )
+    K = len(release.labels_u)
+    hint = "Use fewer resamples (1,000, the default, is plenty for a 95% interval)."
+    B = check_size(
+        bootstrap, func=fn, name="bootstrap", limit=MAX_BOOTSTRAP, what="resamples", hint=hint
+    )
+    check_size(
+        B * K,
+        func=fn,
+        name="bootstrap",
+        limit=MAX_VALUES,
+        what="values (resamples x released letters)",
+        hint=hint,
+    )
+    level = check_open_unit(level, func=fn, name="level")
+    gen = as_generator(rng, func=fn, name="rng")
     counts = _counts(release, released, release.private, column, fn)
     n = int(counts.sum())
+    if n == 0:
+        raise param_error(fn, "released", "hold at least one record", got_text="an empty table")
     measure = release.measure
     p = counts / n
     eye = np.eye(counts.shape[1])
     plugin = _letter_leakage(p, eye, measure)
-    gen = np.random.default_rng(rng)
-    B = int(bootstrap)
-    res = gen.multinomial(n, p.ravel(), size=B).reshape(B, *counts.shape) / n
-    vals = _letter_leakage(res, eye, measure)
+    # chunks of resamples keep the work arrays near CHUNK_ENTRIES; the stream (and so every
+    # value) is the same as in one block
+    per = max(1, CHUNK_ENTRIES // counts.size)
+    vals = np.empty((B, K))
+    for s0 in range(0, B, per):
+        c = min(per, B - s0)
+        res = gen.multinomial(n, p.ravel(), size=c).reshape(c, *counts.shape) / n
+        vals[s0 : s0 + c] = _letter_leakage(res, eye, measure)
     a = (1 - level) / 2
     lo = np.full(counts.shape[1], np.nan)
     hi = np.full(counts.shape[1], np.nan)
@@ -122,6 +181,8 @@ def audit(
 def plot_audit(result: AuditResult, path, *, title: str | None = None) -> None:
     """Budget, design and audited leakage (with its interval) per letter, as a PNG
     (atomic write)."""
+    fn = "plot_audit"
+    check_instance(result, AuditResult, func=fn, name="result", what="an AuditResult (audit)")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_size
 from ..errors import InvalidParameterError, MissingDependencyError
 from . import _tables
 from ._apply import ROW_GROUP, check_run, released_table, summary
+from ._checks import MAX_WINDOW, check_path, param_error
 from ._design import Release
 
 
@@ -73,25 +75,43 @@ def apply_dask(
 ) -> dict[str, Any]:
     """:func:`leakage.release.apply` on Dask: ``source`` is a Parquet path (read with
     ``dask.dataframe.read_parquet``) or a Dask DataFrame; ``window`` partitions are in
-    flight at a time (bounded memory on the driver). Returns the same summary."""
+    flight at a time (bounded memory on the driver). Returns the same summary.
+
+    ``window`` is an integer in ``[1, MAX_WINDOW]`` (``MAX_WINDOW`` = 1024); ``scheduler``
+    None or a Dask scheduler's name; the other arguments as in :func:`apply`. Raises
+    :class:`~leakage.InvalidParameterError` for an argument outside these, before any
+    partition is computed."""
     import time
 
     dask, dd = _dask()
     pa = _tables.pa()
     fn = "apply_dask"
-    out = check_run(release, out, seed, unknown, overwrite, fn)
+    out = check_run(release, out, seed, unknown, overwrite, fn, column=column)
+    window = check_size(
+        window,
+        func=fn,
+        name="window",
+        limit=MAX_WINDOW,
+        what="partitions",
+        hint="Memory on the driver grows with the partitions in flight; 8 is the default.",
+    )
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise param_error(
+            fn, "scheduler", "be None or a scheduler's name ('threads', ...)", scheduler
+        )
     if isinstance(source, dd.DataFrame):
         ddf = source
         base = pa.Schema.from_pandas(ddf._meta, preserve_index=False)
     else:
+        check_path(source, func=fn, name="source", what="a Parquet path or a Dask DataFrame")
         path = Path(source)
         if _tables.SUFFIXES.get(path.suffix.lower()) != "parquet":
             raise InvalidParameterError(
                 f"{fn}: the source must be a Parquet file or a Dask DataFrame; got '{path}'."
             )
-        import pyarrow.parquet as pq
-
-        pf = pq.ParquetFile(path)
+        if not path.exists():
+            raise InvalidParameterError(f"{fn}: the source file '{path}' does not exist.")
+        pf = _tables.parquet_file(path, fn, "source")
         base = pf.schema_arrow
         ddf = None
     if release.useful not in base.names:

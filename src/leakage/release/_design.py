@@ -2,21 +2,216 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import InfeasibleError, InvalidParameterError
+from .._validation import as_channel, as_joint, check_choice
+from ..errors import InfeasibleError, InvalidParameterError, LeakageError
 from ..mechanism import Mechanism
 from ..results import PointwiseDesign, to_jsonable
-from ._fit import Coder, FittedJoint
+from ._checks import check_finite, check_instance, check_path, is_real, param_error, show
+from ._fit import Coder, FittedJoint, as_binning
 
-_FORMAT = "leakage.release.Release/1"
+_PREFIX = "leakage.release.Release/"
+_VERSION = 1
+_FORMAT = f"{_PREFIX}{_VERSION}"
 METHODS = ("l1", "l1-exact", "chi2")
+MEASURES = ("l1", "chi2")
+_FIELDS = (
+    "mechanism",
+    "private",
+    "useful",
+    "labels_x",
+    "labels_y",
+    "labels_u",
+    "bins",
+    "measure",
+    "method",
+    "budgets",
+    "leakages",
+    "utility",
+    "base",
+    "fitted_joint",
+)
+
+
+class _Fields:
+    """Validation of a release's fields, from the constructor or from a file.
+
+    Errors name ``func`` and the field as the argument (constructor), or the ``path``
+    argument and the field as an entry of the file (:meth:`Release.load`)."""
+
+    def __init__(self, func: str, path: Any = None):
+        self.func, self.path = func, path
+
+    def error(self, field: str, requirement: str, got: Any = None, *, got_text=None, cause=None):
+        text = show(got) if got_text is None else got_text
+        if self.path is None:
+            exc = param_error(self.func, field, requirement, got_text=text)
+        else:
+            exc = InvalidParameterError(
+                f"{self.func}: the 'path' argument must be a release file written by "
+                f'Release.save, whose "{field}" entry must {requirement}; got {text} instead '
+                f"(in '{self.path}'). Write the file again with Release.save (or `leakage "
+                "release design`)."
+            )
+        raise exc from cause
+
+    @contextlib.contextmanager
+    def reading(self, field: str, requirement: str):
+        """Low-level errors (and the library's own, for files) inside the block become one
+        error about ``field``, the original as ``__cause__``."""
+        try:
+            yield
+        except LeakageError as exc:
+            if self.path is None:
+                raise
+            inner = str(exc).removeprefix(f"{self.func}: ")
+            self.error(field, requirement, got_text=f"an entry that fails: {inner}", cause=exc)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            self.error(
+                field,
+                requirement,
+                got_text=f"an entry that cannot be read ({type(exc).__name__}: {exc})",
+                cause=exc,
+            )
+
+    def text(self, raw: Mapping, field: str) -> str:
+        v = raw[field]
+        if not isinstance(v, str) or not v:
+            self.error(field, "be a non-empty string", v)
+        return v
+
+    def labels(self, raw: Mapping, field: str) -> list:
+        v = raw[field]
+        req = "be a non-empty list of distinct strings"
+        if not isinstance(v, (list, tuple)) or not v:
+            self.error(field, req, v)
+        bad = next((x for x in v if not isinstance(x, str)), None)
+        if bad is not None:
+            self.error(field, req, got_text=f"the entry {show(bad)}")
+        if len(set(v)) != len(v):
+            seen: set = set()
+            dup = next(x for x in v if x in seen or seen.add(x))
+            self.error(field, req, got_text=f"{dup!r} twice")
+        return list(v)
+
+    def floats(self, raw: Mapping, field: str, k: int, *, nan_ok: bool) -> np.ndarray:
+        """``k`` numbers, finite and >= 0 (or nan when ``nan_ok``); "nan" read as nan."""
+        req = f"be {k} finite numbers >= 0 (one per released letter)"
+        if nan_ok:
+            req = f"be {k} numbers >= 0 or nan (one per released letter; nan: never released)"
+        with self.reading(field, req):
+            v = raw[field]
+            if isinstance(v, (str, bytes)):
+                raise TypeError(f"a string, {v!r}")
+            a = np.asarray(v, dtype=float)
+        if a.shape != (k,):
+            self.error(field, req, got_text=f"an array of shape {a.shape}")
+        ok = (a >= 0) & np.isfinite(a)
+        if nan_ok:
+            ok |= np.isnan(a)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            self.error(field, req, got_text=f"{float(a[i])!r} at index {i}")
+        return a
+
+    def number(self, raw: Mapping, field: str, requirement: str, ok) -> float:
+        v = raw[field]
+        if not is_real(v) or not ok(float(v)):
+            self.error(field, requirement, v)
+        return float(v)
+
+    def validate(self, raw: Any) -> dict[str, Any]:
+        """Every field checked and normalized (arrays float64, labels lists of str, ...)."""
+        missing = [k for k in _FIELDS if k not in raw]
+        if missing:
+            self.error(missing[0], "be present", got_text="no such entry")
+        out: dict[str, Any] = {}
+        m = raw["mechanism"]
+        if isinstance(m, Mechanism):
+            out["mechanism"] = m
+        elif self.path is not None and isinstance(m, Mapping) and "matrix" in m:
+            req = 'be a mechanism: {"matrix": P(u|y) row-stochastic, "provenance": {...}}'
+            with self.reading("mechanism", req):
+                W = as_channel(m["matrix"], func=self.func, name="mechanism.matrix")
+                out["mechanism"] = Mechanism(W, m.get("provenance", {}))
+        else:
+            what = "a leakage.Mechanism" if self.path is None else 'an object with a "matrix"'
+            self.error("mechanism", f"be {what}", m)
+        out["private"] = self.text(raw, "private")
+        out["useful"] = self.text(raw, "useful")
+        if out["useful"] == out["private"]:
+            self.error("useful", f"differ from 'private' ({out['private']!r})", out["useful"])
+        for k in ("labels_x", "labels_y", "labels_u"):
+            out[k] = self.labels(raw, k)
+        nx, ny, nu = (len(out[k]) for k in ("labels_x", "labels_y", "labels_u"))
+        W = out["mechanism"].matrix
+        if W.shape != (ny, nu):
+            self.error(
+                "mechanism",
+                f"have one row per label of 'labels_y' ({ny}) and one column per label of "
+                f"'labels_u' ({nu})",
+                got_text=f"a matrix of shape {W.shape}",
+            )
+        out["bins"] = self.bins(raw, out)
+        v = raw["measure"]
+        if not isinstance(v, str) or v not in MEASURES:
+            self.error("measure", "be 'l1' or 'chi2'", v)
+        out["measure"] = v
+        out["method"] = self.text(raw, "method")
+        out["budgets"] = self.floats(raw, "budgets", nu, nan_ok=False)
+        out["leakages"] = self.floats(raw, "leakages", nu, nan_ok=True)
+        out["utility"] = self.number(raw, "utility", "be a finite number", np.isfinite)
+        out["base"] = self.number(
+            raw,
+            "base",
+            "be a finite number > 1 (the logarithm base of 'utility': 2 for bits)",
+            lambda b: np.isfinite(b) and b > 1,
+        )
+        req = f"be a joint distribution of shape ({nx}, {ny}) (labels_x x labels_y)"
+        with self.reading("fitted_joint", req):
+            J = as_joint(raw["fitted_joint"], func=self.func, name="fitted_joint")
+        if J.shape != (nx, ny):
+            self.error("fitted_joint", req, got_text=f"an array of shape {J.shape}")
+        out["fitted_joint"] = J
+        return out
+
+    def bins(self, raw: Mapping, out: dict) -> dict:
+        v = raw["bins"]
+        cols = (out["private"], out["useful"])
+        if not isinstance(v, Mapping):
+            self.error("bins", "be a mapping column -> increasing edges", v)
+        res = {}
+        for col, edges in v.items():
+            if col not in cols:
+                self.error(
+                    "bins",
+                    f"give edges only for '{cols[0]}' and '{cols[1]}'",
+                    got_text=f"edges for {col!r}",
+                )
+            req = f"give increasing finite edges (at least two) for '{col}'"
+            try:
+                b = as_binning(edges, col, self.func, name="bins")
+            except LeakageError as exc:
+                self.error("bins", req, edges, cause=exc)
+            labels = out["labels_x" if col == cols[0] else "labels_y"]
+            if b is None or b.labels != labels:
+                which = "labels_x" if col == cols[0] else "labels_y"
+                self.error(
+                    "bins",
+                    f"give the edges of the bins of '{col}' listed in '{which}'",
+                    edges,
+                )
+            res[col] = list(b.edges)
+        return res
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +220,15 @@ class Release:
 
     ``labels_y`` are the useful column's categories (rows of ``mechanism``), ``labels_u``
     the released letters (columns); ``budgets`` and ``leakages`` are per released letter
-    (unitless ℓ1 or √χ², per ``measure``), ``leakages`` exact on the fitted joint."""
+    (unitless ℓ1 or √χ², per ``measure``), ``leakages`` exact on the fitted joint.
+
+    Every field is validated on construction (and by :meth:`load`): distinct string labels
+    whose counts match the shapes of ``mechanism`` and ``fitted_joint``, two different
+    column names, ``bins`` only for those columns and matching their labels, ``measure``
+    ``"l1"`` or ``"chi2"``, finite budgets >= 0, leakages >= 0 or nan, a finite
+    ``utility``, ``base`` > 1 and a valid joint; anything else raises
+    :class:`~leakage.InvalidParameterError` (or :class:`~leakage.InvalidDistributionError`)
+    naming the field."""
 
     mechanism: Mechanism
     private: str
@@ -42,12 +245,18 @@ class Release:
     base: float
     fitted_joint: np.ndarray
 
+    def __post_init__(self) -> None:
+        fields = _Fields("Release").validate({k: getattr(self, k) for k in _FIELDS})
+        for k, v in fields.items():
+            object.__setattr__(self, k, v)
+
     def check(self, tol: float = 1e-9, func: str = "Release") -> None:
         """Recompute every letter's exact leakage of ``mechanism`` on ``fitted_joint`` and
         refuse (:class:`~leakage.InfeasibleError`) a release over any budget — e.g. a
         release file whose mechanism was edited."""
         from ._fit import _letter_leakage
 
+        tol = check_finite(tol, func=func, name="tol")
         W = self.mechanism.matrix
         if W.shape != (len(self.labels_y), len(self.labels_u)) or self.fitted_joint.shape != (
             len(self.labels_x),
@@ -109,37 +318,50 @@ class Release:
 
     @classmethod
     def load(cls, path) -> Release:
+        """Read a release written by :meth:`save`; every field is validated again.
+
+        Raises
+        ------
+        InvalidParameterError
+            For a path that cannot be read as UTF-8 JSON, a file that is not a release, a
+            format version other than 1 (the one this library writes), a missing entry or
+            an invalid one (the message names it); the low-level error is the
+            ``__cause__``.
+        """
+        fn = "Release.load"
+        check_path(path, func=fn, name="path", what="the path of a release JSON file")
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InvalidParameterError(f"Release.load: cannot read '{path}' ({exc}).") from None
-        if data.get("format") != _FORMAT:
-            raise InvalidParameterError(f"Release.load: '{path}' is not a release file.")
-        m = data["mechanism"]
-        mech = Mechanism(np.asarray(m["matrix"], dtype=float), m.get("provenance", {}))
-        return cls(
-            mechanism=mech,
-            private=data["private"],
-            useful=data["useful"],
-            labels_x=list(data["labels_x"]),
-            labels_y=list(data["labels_y"]),
-            labels_u=list(data["labels_u"]),
-            bins={k: list(v) for k, v in data["bins"].items()},
-            measure=data["measure"],
-            method=data["method"],
-            budgets=np.asarray(data["budgets"], dtype=float),
-            leakages=np.asarray(
-                [np.nan if v == "nan" else v for v in data["leakages"]], dtype=float
-            ),
-            utility=float(data["utility"]),
-            base=float(data["base"]),
-            fitted_joint=np.asarray(data["fitted_joint"], dtype=float),
-        )
+        except (OSError, ValueError, RecursionError) as exc:  # incl. JSON and UTF-8 errors
+            raise InvalidParameterError(
+                f"{fn}: the 'path' argument must be a readable release JSON file; cannot read "
+                f"'{path}' ({type(exc).__name__}: {exc})."
+            ) from exc
+        fmt = data.get("format") if isinstance(data, dict) else None
+        if fmt != _FORMAT:
+            if isinstance(fmt, str) and fmt.startswith(_PREFIX):
+                raise InvalidParameterError(
+                    f"{fn}: the 'path' argument must be a release file in format version "
+                    f"{_VERSION} ({_FORMAT!r}, the version this library writes); got version "
+                    f"{fmt[len(_PREFIX) :]!r} in '{path}' instead. Read it with the leakage "
+                    "version that wrote it, or design the release again."
+                )
+            what = (
+                f"a JSON {type(data).__name__}"
+                if not isinstance(data, dict)
+                else f"an object with format {show(fmt)}"
+            )
+            raise InvalidParameterError(
+                f"{fn}: the 'path' argument must be a release file (a JSON object with "
+                f'"format": "{_FORMAT}"); got \'{path}\', which is not a release file '
+                f"({what}), instead."
+            )
+        return cls(**_Fields(fn, path).validate(data))
 
 
 def design(
     fitted: FittedJoint,
-    eps,
+    eps=None,
     *,
     method: str = "l1",
     labels_u=None,
@@ -154,20 +376,53 @@ def design(
     The mechanism's *exact* per-letter leakage on the fitted joint is checked against the
     budgets: a letter over its budget by more than ``tol`` raises
     :class:`~leakage.InfeasibleError` and nothing is released.
+
+    Parameters
+    ----------
+    fitted : FittedJoint
+        From :func:`fit`.
+    eps : array-like
+        One budget >= 0 per released letter (required; the default only turns a missing
+        one into a clear error; validated by the design method).
+    method : {"l1", "l1-exact", "chi2"}
+    labels_u : sequence, optional
+        One distinct label per released letter (default ``u0, u1, ...``).
+    base : float
+        Logarithm base of the utility, > 1.
+    tol : float
+        A finite number: the slack of the exact budget check (negative: stricter).
+
+    Raises
+    ------
+    InvalidParameterError
+        For any argument outside the above.
+    InfeasibleError
+        When the mechanism leaks over a budget on the fitted joint.
     """
     from ..pointwise import design_chi2, design_l1, optimal_l1
 
-    if method not in METHODS:
-        raise InvalidParameterError(
-            f"design: 'method' must be one of {', '.join(map(repr, METHODS))}; got {method!r}."
+    fn = "design"
+    check_instance(fitted, FittedJoint, func=fn, name="fitted", what="a FittedJoint (from fit)")
+    if eps is None:
+        raise param_error(
+            fn, "eps", "be one leakage budget >= 0 per released letter, e.g. [0.05, 0.05]", eps
         )
+    check_choice(method, METHODS, func=fn, name="method")
+    tol = check_finite(tol, func=fn, name="tol")
+    if labels_u is not None and (
+        isinstance(labels_u, (str, bytes, Mapping)) or not hasattr(labels_u, "__iter__")
+    ):
+        raise param_error(fn, "labels_u", "be a sequence of distinct labels", labels_u)
     func = {"l1": design_l1, "l1-exact": optimal_l1, "chi2": design_chi2}[method]
     d: PointwiseDesign = func(fitted.joint, eps, base=base)
     K = d.mechanism.shape[1]
     labels = [f"u{k}" for k in range(K)] if labels_u is None else [str(v) for v in labels_u]
     if len(labels) != K or len(set(labels)) != K:
-        raise InvalidParameterError(
-            f"design: 'labels_u' needs {K} distinct labels (one per released letter)."
+        raise param_error(
+            fn,
+            "labels_u",
+            f"hold {K} distinct labels (one per released letter)",
+            labels_u,
         )
     prov = {"method": d.method, "measure": d.measure, "budgets": to_jsonable(d.budgets)}
     r = Release(

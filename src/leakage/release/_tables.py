@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError, MissingDependencyError
+from ._checks import param_error, some
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -31,45 +32,113 @@ def pa():
     return pyarrow
 
 
-def _kind(path: Path, func: str, name: str) -> str:
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
+SOURCE = "a .csv or .parquet path, a pandas or polars DataFrame or a pyarrow Table"
+
+
+def kind(path: Path, func: str, name: str) -> str:
+    """``"csv"`` or ``"parquet"``, from the suffix of ``path``."""
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
         raise InvalidParameterError(
-            f"{func}: the '{name}' file must end in .csv, .parquet or .pq; got '{path}'."
+            f"{func}: the '{name}' argument must be a path ending in .csv, .parquet or .pq; "
+            f"got '{path}' instead."
         )
-    return kind
+    return fmt
 
 
-def as_table(source: Any):
-    """A pyarrow Table for in-memory sources (DataFrames, Tables), else None."""
+def _is_pandas(source: Any) -> bool:
+    return type(source).__module__.startswith("pandas") and hasattr(source, "columns")
+
+
+def as_table(source: Any, func: str = "as_table", name: str = "source", columns=None):
+    """A pyarrow Table for in-memory sources (DataFrames, Tables), else None.
+
+    Of a pandas DataFrame only ``columns`` are converted, when given and all present. A
+    column that Arrow cannot type (mixed ``str`` and numbers, say) raises
+    :class:`~leakage.InvalidParameterError` naming it, the Arrow error as ``__cause__``."""
     pyarrow = pa()
     if isinstance(source, pyarrow.Table):
         return source
     if hasattr(source, "to_arrow") and not isinstance(source, (str, os.PathLike)):
         return source.to_arrow()  # polars
-    mod = type(source).__module__
-    if mod.startswith("pandas"):
-        return pyarrow.Table.from_pandas(source, preserve_index=False)
+    if _is_pandas(source):
+        if columns is not None and all(c in source.columns for c in columns):
+            source = source[list(columns)]
+        try:
+            return pyarrow.Table.from_pandas(source, preserve_index=False)
+        except (pyarrow.ArrowException, TypeError, ValueError) as exc:
+            raise _mixed_column(source, exc, func, name) from exc
     return None
 
 
-def n_rows(source: Any, func: str) -> int | None:
+def _mixed_column(frame, exc: Exception, func: str, name: str) -> Exception:
+    """The error for a DataFrame Arrow cannot convert: find the first column at fault."""
+    pyarrow = pa()
+    bad = None
+    for c in frame.columns:
+        try:
+            pyarrow.Array.from_pandas(frame[c])
+        except (pyarrow.ArrowException, TypeError, ValueError):
+            bad = c
+            break
+    where = f"column {bad!r} mixes types" if bad is not None else "a column cannot be typed"
+    fix = f"df[{bad!r}].astype(str)" if bad is not None else "df[col].astype(str)"
+    return param_error(
+        func,
+        name,
+        "hold one type per column (strings, or numbers, or booleans)",
+        got_text=f"a DataFrame where {where} ({type(exc).__name__}: {exc})",
+        hint=f"Cast the column first, e.g. {fix}.",
+    )
+
+
+def check_source(source: Any, func: str, name: str) -> None:
+    """Refuse a source that is neither a path nor a table before anything is read."""
+    pyarrow = pa()
+    if isinstance(source, (str, os.PathLike)) and (not isinstance(source, str) or source):
+        return
+    if isinstance(source, pyarrow.Table) or _is_pandas(source):
+        return
+    if hasattr(source, "to_arrow"):
+        return
+    raise param_error(func, name, f"be {SOURCE}", source)
+
+
+def n_rows(source: Any, func: str, name: str = "source") -> int | None:
     """Number of records when cheap to know (Parquet metadata, in-memory), else None."""
-    t = as_table(source)
+    check_source(source, func, name)
+    t = as_table(source, func, name)
     if t is not None:
         return t.num_rows
     path = Path(source)
-    if _kind(path, func, "source") == "parquet":
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(path).metadata.num_rows
+    if kind(path, func, name) == "parquet" and path.exists():
+        return parquet_file(path, func, name).metadata.num_rows
     return None
 
 
-def batches(source: Any, columns: list[str] | None, func: str, rows: int = 1 << 20) -> Iterator:
-    """RecordBatches of ``source`` (only ``columns`` when given), in order."""
+def parquet_file(path: Path, func: str, name: str):
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa().ArrowException, ValueError) as exc:
+        raise param_error(
+            func, name, "be a readable Parquet file", got_text=f"'{path}' ({exc})"
+        ) from exc
+
+
+def batches(
+    source: Any,
+    columns: list[str] | None,
+    func: str,
+    rows: int = 1 << 20,
+    name: str = "source",
+) -> Iterator:
+    """RecordBatches of ``source`` (only ``columns`` when given), in order; ``name`` is the
+    caller's name for the argument, in error messages."""
     pyarrow = pa()
-    t = as_table(source)
+    check_source(source, func, name)
+    t = as_table(source, func, name, columns)
     if t is not None:
         _check_columns(t.schema.names, columns, func, "table")
         sub = t if columns is None else t.select(columns)
@@ -78,12 +147,15 @@ def batches(source: Any, columns: list[str] | None, func: str, rows: int = 1 << 
     path = Path(source)
     if not path.exists():
         raise InvalidParameterError(f"{func}: the source file '{path}' does not exist.")
-    if _kind(path, func, "source") == "parquet":
-        import pyarrow.parquet as pq
-
-        f = pq.ParquetFile(path)
+    if kind(path, func, name) == "parquet":
+        f = parquet_file(path, func, name)
         _check_columns(f.schema_arrow.names, columns, func, str(path))
-        yield from f.iter_batches(batch_size=rows, columns=columns)
+        try:
+            yield from f.iter_batches(batch_size=rows, columns=columns)
+        except (OSError, pyarrow.ArrowException) as exc:
+            raise param_error(
+                func, name, "be a readable Parquet file", got_text=f"'{path}' ({exc})"
+            ) from exc
         return
     import pyarrow.csv as pcsv
 
@@ -95,17 +167,23 @@ def batches(source: Any, columns: list[str] | None, func: str, rows: int = 1 << 
     except (KeyError, pyarrow.ArrowKeyError):  # a missing column: name it and the others
         _check_columns(pcsv.open_csv(path).schema.names, columns, func, str(path))
         raise
-    except pyarrow.ArrowInvalid as exc:
-        raise InvalidParameterError(f"{func}: cannot read '{path}' as CSV ({exc}).") from None
+    except (pyarrow.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InvalidParameterError(f"{func}: cannot read '{path}' as CSV ({exc}).") from exc
     _check_columns(reader.schema.names, columns, func, str(path))
-    yield from reader
+    try:
+        yield from reader
+    except (pyarrow.ArrowInvalid, UnicodeDecodeError) as exc:  # a later block that breaks
+        raise InvalidParameterError(
+            f"{func}: cannot read '{path}' as CSV ({exc}); a column whose type changes "
+            "past the first block can be fixed by quoting it or converting to Parquet."
+        ) from exc
 
 
 def _check_columns(names, columns, func: str, where: str) -> None:
     for c in columns or ():
         if c not in names:
             raise InvalidParameterError(
-                f"{func}: no column '{c}' in {where} (columns: {', '.join(names)})."
+                f"{func}: no column '{c}' in {where} (columns: {some(names)})."
             )
 
 
@@ -122,10 +200,10 @@ def writer(out: Path, schema, func: str, row_group: int):
     (the last fewer), whatever the batches written, so the bytes do not depend on them."""
     from ..io import atomic_write
 
-    kind = _kind(out, func, "out")
+    fmt = kind(out, func, "out")
     pyarrow = pa()
     with atomic_write(out, "wb") as f:
-        if kind == "csv":
+        if fmt == "csv":
             import pyarrow.csv as pcsv
 
             w = pcsv.CSVWriter(f, schema)
