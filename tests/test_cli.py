@@ -315,7 +315,7 @@ def test_multi_line_library_message_is_joined_into_one_line():
 def test_missing_file(tmp_path):
     missing = str(tmp_path / "missing.json")
     result = run("measure", "capacity", "--channel", missing)
-    assert_one_line_error(result, "'--channel'", "not an existing file", "no such file")
+    assert_one_line_error(result, "'--channel'", "not a readable file", "no such file")
 
 
 def test_bad_file_content(tmp_path):

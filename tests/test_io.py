@@ -191,7 +191,7 @@ def test_load_array_arg_prefers_files(tmp_path):
 
 def test_load_array_arg_errors(tmp_path):
     with pytest.raises(
-        InvalidParameterError, match="not an existing file and not an inline list of numbers"
+        InvalidParameterError, match="not a readable file and not an inline list of numbers"
     ):
         load_array_arg("0.3,abc", name="--p")
     missing = str(tmp_path / "missing.csv")

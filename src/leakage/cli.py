@@ -75,8 +75,29 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     typer.echo(f"warning: {_one_line(str(message))}", err=True)
 
 
+#: set by the root option --debug: errors keep their traceback
+_DEBUG = False
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for a file-system error: what failed, on which path, and what to do."""
+    path = exc.filename2 or exc.filename  # a rename's destination is filename2
+    what = exc.strerror or type(exc).__name__
+    where = f" '{path}'" if path else ""
+    hints = {
+        IsADirectoryError: "give a file path, not a directory",
+        NotADirectoryError: "a part of the path is a file, not a directory",
+        PermissionError: "choose a path you may write (or read)",
+        FileNotFoundError: "check the path",
+    }
+    hint = next((h for t, h in hints.items() if isinstance(exc, t)), "check the path")
+    return f"{what}:{where} ({hint})"
+
+
 class _LeakageGroup(TyperGroup):
-    """Root group: turns a LeakageError from any subcommand into ``error: ...`` and exit 1."""
+    """Root group: turns a LeakageError from any subcommand into ``error: ...`` and exit 1;
+    file-system errors, exhausted memory and runaway recursion too (no traceback unless
+    ``--debug``)."""
 
     def invoke(self, ctx: Any) -> Any:
         with warnings.catch_warnings():
@@ -84,8 +105,21 @@ class _LeakageGroup(TyperGroup):
             try:
                 return super().invoke(ctx)
             except LeakageError as exc:
-                typer.echo(f"error: {_one_line(str(exc))}", err=True)
-                raise typer.Exit(code=1) from None
+                msg = str(exc)
+            except OSError as exc:
+                if _DEBUG:
+                    raise
+                msg = _os_error(exc)
+            except MemoryError as exc:
+                if _DEBUG:
+                    raise
+                msg = f"out of memory ({exc or 'an allocation failed'}); a size is too large"
+            except RecursionError:
+                if _DEBUG:
+                    raise
+                msg = "an input is nested too deeply to read"
+            typer.echo(f"error: {_one_line(msg)}", err=True)
+            raise typer.Exit(code=1) from None
 
 
 # --------------------------------------------------------------------------- the apps
@@ -173,8 +207,14 @@ def _root(
             help="Print the version and exit.",
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Show the traceback of a file or memory error."),
+    ] = False,
 ) -> None:
     """Information leakage: measure it, design mechanisms against it, reproduce the papers."""
+    global _DEBUG
+    _DEBUG = debug
 
 
 def main() -> None:

@@ -271,10 +271,11 @@ def _parse_inline(text: str) -> np.ndarray:
     s = text.strip()
     if s.startswith("["):
         try:
-            obj = json.loads(s)
+            return _json_leaves(json.loads(s))
         except json.JSONDecodeError as exc:
             raise _ParseError(f"invalid JSON list ({exc.msg} at column {exc.colno})") from None
-        return _json_leaves(obj)
+        except RecursionError:
+            raise _ParseError("the JSON list is nested too deeply (at most 2 levels)") from None
     lines = [r.strip() for r in s.split(";")]
     if len(lines) > 1 and not lines[-1]:  # tolerate one trailing ';'
         lines.pop()
@@ -549,18 +550,34 @@ def load_array_arg(value: str, *, name: str = "value", kind: str | None = None) 
         list of numbers.
     """
     p = Path(value)
-    if p.suffix.lower() in _EXTS and p.is_file():
+
+    def probe(test) -> bool:  # a value too long or odd for a path is no file
+        try:
+            return bool(test())
+        except (OSError, ValueError):
+            return False
+
+    if p.suffix.lower() in _EXTS and probe(p.is_file):
         return _load(p, func="load_array_arg", kind=kind)
     try:
         return _parse_inline(value)
     except _ParseError as exc:
-        if p.is_file():  # an existing file with an extension we cannot read
+        if probe(p.is_file):  # an existing file with an extension we cannot read
             return _load(p, func="load_array_arg", kind=kind)
-        looks_like_path = p.suffix.lower() in _EXTS or "/" in value or os.sep in value
-        reason = "no such file" if looks_like_path else str(exc)
+        # say what the value is: a directory, a special file, a missing path, or text that
+        # is not numbers (messages name the option as the user typed it, e.g. '--p')
+        if probe(p.is_dir):
+            reason = "it is a directory"
+        elif probe(p.exists):
+            reason = "it is not a regular file"
+        elif p.suffix.lower() in _EXTS:
+            reason = "no such file"
+        else:
+            reason = str(exc)
+        shown = value if len(value) <= 60 else value[:50] + f"... ({len(value)} characters)"
         raise InvalidParameterError(
-            f"load_array_arg: the '{name}' argument {value!r} is not an existing file and not "
-            f"an inline list of numbers ({reason}); give {_ACCEPTED_FILES}, or {_INLINE_HELP}."
+            f"the '{name}' value {shown!r} is not a readable file and not an inline list of "
+            f"numbers ({reason}); give {_ACCEPTED_FILES}, or {_INLINE_HELP}."
         ) from None
 
 
