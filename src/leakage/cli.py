@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -106,6 +107,10 @@ class _LeakageGroup(TyperGroup):
                 return super().invoke(ctx)
             except LeakageError as exc:
                 msg = str(exc)
+            except BrokenPipeError:  # the reader went away (e.g. '| head'): leave quietly
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                raise typer.Exit(code=1) from None
             except OSError as exc:
                 if _DEBUG:
                     raise
@@ -117,7 +122,10 @@ class _LeakageGroup(TyperGroup):
             except RecursionError:
                 if _DEBUG:
                     raise
-                msg = "an input is nested too deeply to read"
+                msg = (
+                    "a recursion limit was reached (an input nested too deeply, or a "
+                    "problem too large); --debug shows where"
+                )
             typer.echo(f"error: {_one_line(msg)}", err=True)
             raise typer.Exit(code=1) from None
 
@@ -1508,7 +1516,7 @@ def _hypothesis_simulate(
         r = simulate_test(
             P,
             W,
-            ns.astype(int) if np.all(ns == np.round(ns)) else ns,
+            ns.tolist(),  # as read: the library checks integrality and the size limit
             trials,
             seed,
             delta=delta,

@@ -40,6 +40,10 @@ __all__ = ["optimal_l1"]
 
 #: Default cap on the number of face assignments examined.
 MAX_ASSIGNMENTS = 2_000_000
+#: Cap on the row subsets the extreme-ray enumeration examines (checked before it starts).
+MAX_RAY_SUBSETS = 5_000_000
+#: Cap on the number of released letters K (the assignment search recurses over them).
+MAX_LETTERS = 256
 _TOL = 1e-10
 
 
@@ -191,7 +195,9 @@ def optimal_l1(
     ------
     InvalidParameterError
         Bad ``eps``; or the instance needs more than ``max_assignments`` assignments (the
-        message gives the count), or ``|X| > 12``.
+        message gives the count), more than ``MAX_RAY_SUBSETS`` row subsets for the
+        extreme rays (counted before the enumeration starts), more than ``MAX_LETTERS``
+        budgets, or ``|X| > 12``.
     InvalidDistributionError
         ``p_xy`` is not a joint distribution or some ``P_Y(y) = 0``.
     """
@@ -204,6 +210,22 @@ def optimal_l1(
         raise InvalidParameterError(
             f"{fn}: the 'p_xy' argument must have |X| <= 12 for exact enumeration (the ℓ1 "
             f"ball needs 2^|X| inequalities); got |X| = {n_x} instead."
+        )
+    if len(prob.eps) > MAX_LETTERS:
+        raise InvalidParameterError(
+            f"{fn}: the 'eps' argument asks for {len(prob.eps):,} released letters, above the "
+            f"limit of {MAX_LETTERS}; a vertex uses at most |Y| = {n_y} letters, so give at "
+            "most that many budgets (the largest ones)."
+        )
+    # the cone's rays come from subsets of |Y| - 1 of its |Y| + 2^|X| - 2 rows: counted
+    # before any is examined
+    subsets = math.comb(n_y + 2**n_x - 2, n_y - 1)
+    if subsets > MAX_RAY_SUBSETS:
+        raise InvalidParameterError(
+            f"{fn}: exact enumeration of this instance (|X| = {n_x}, |Y| = {n_y}) would "
+            f"examine {subsets:,} row subsets per budget, above the limit of "
+            f"{MAX_RAY_SUBSETS:,}; use design_l1 (the extreme-point LP), or a smaller "
+            "alphabet."
         )
     A = prob.p_x_given_y - prob.p_x[:, None]
     eps_of = [float(e) for e in prob.eps]

@@ -59,17 +59,28 @@ def extreme_point_supports(p_xy: ArrayLike) -> list[dict]:
     return _supports(prob)[0]
 
 
+#: Cap on the supports (|Y| choose rank) the extreme-point search examines.
+MAX_SUPPORTS = 1_000_000
+
+
 def _reduce(prob):
     P = prob.p_x_given_y
-    U, s, _ = np.linalg.svd(P)
+    U, s, _ = np.linalg.svd(P, full_matrices=False)  # only U: no |Y| x |Y| factor
     r = int((s > 1e-10 * s[0]).sum())
     Ur = U[:, :r]
     return Ur, Ur.T @ P, Ur.T @ prob.p_x
 
 
-def _supports(prob):
+def _supports(prob, func: str = "design_l1"):
     Ur, Pr, pxr = _reduce(prob)
     r, n_y = Pr.shape
+    count = math.comb(n_y, r)
+    if count > MAX_SUPPORTS:
+        raise InvalidParameterError(
+            f"{func}: the extreme-point search would examine {count:,} supports (|Y| = "
+            f"{n_y} letters choose rank {r}), above the limit of {MAX_SUPPORTS:,}; merge "
+            "rare categories of Y or bin it coarser."
+        )
     out = []
     for omega in itertools.combinations(range(n_y), r):
         Po = Pr[:, omega]
