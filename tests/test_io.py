@@ -240,7 +240,7 @@ def test_missing_file(tmp_path):
         ("g.csv", "0.5,0.5\nfoo,bar\n", "line 2: 'foo' is not a number"),
         ("g.csv", "0.5,0.5\n\n1\n", "line 3 has 1 entries but line 1 has 2"),
         ("g.csv", "# only a comment\n\n", "holds no numbers"),
-        ("g.npy", "this is not numpy", "not a readable .npy array"),
+        ("g.npy", "this is not numpy", "not a .npy file"),
     ],
 )
 def test_garbage_content(tmp_path, name, content, reason):

@@ -713,7 +713,14 @@ TolOpt = Annotated[
 def _distortion(value: str) -> np.ndarray | str:
     from .ratedistortion import DISTORTIONS
 
-    return value if value in DISTORTIONS else load_array_arg(value, name="--distortion")
+    if value in DISTORTIONS:
+        return value
+    if value.replace("_", "").replace("-", "").isalpha() and not Path(value).exists():
+        raise InvalidParameterError(
+            f"the '--distortion' option must name a distortion ({', '.join(DISTORTIONS)}) "
+            f"or give a matrix (inline or a file); got {value!r} instead."
+        )
+    return load_array_arg(value, name="--distortion")
 
 
 @rd_app.command("value")
@@ -764,7 +771,13 @@ def _rd_curve(
     p: PxOpt,
     distortion: DistortionOpt,
     points: Annotated[
-        int, typer.Option("--points", "-n", min=2, help="Evenly spaced D from D_min to D_max.")
+        int,
+        typer.Option(
+            "--points",
+            "-n",
+            min=2,
+            help="Evenly spaced D from D_min to D_max (at most 100,000).",
+        ),
     ] = 101,
     d_values: Annotated[
         str | None,
@@ -783,11 +796,16 @@ def _rd_curve(
     json_out: JsonOpt = False,
 ) -> None:
     """R(D) over a range of distortions, every point certified (warm-started)."""
-    from .ratedistortion import distortion_range, rate_distortion_curve
+    from .ratedistortion import MAX_CURVE_POINTS, distortion_range, rate_distortion_curve
 
     b = _number(base, "--base")
     pv, dist = _pmf(p), _distortion(distortion)
     if d_values is None:
+        if points > MAX_CURVE_POINTS:  # before linspace allocates them
+            raise InvalidParameterError(
+                f"rd curve: the '--points' option asks for {points:,} points, above the limit "
+                f"of {MAX_CURVE_POINTS:,}; give fewer, or explicit --D-values."
+            )
         Ds = np.linspace(*distortion_range(pv, dist), points)
     else:
         Ds = load_array_arg(d_values, name="--D-values")

@@ -386,8 +386,23 @@ def _read_text(path: Path) -> tuple[np.ndarray, str | None]:
     return np.array(rows, dtype=np.float64), kind
 
 
+#: Largest array a file may hold (entries): 2**27 float64 = 1 GiB, checked from the header.
+MAX_FILE_ENTRIES = 2**27
+
+
 def _read_npy(path: Path) -> tuple[np.ndarray, str | None]:
     try:
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise _ParseError("not a .npy file (its first bytes are not the NUMPY magic)")
+        # mapped first (nothing read): its size checked against the limit before anything
+        # is allocated; a header promising more than the file holds fails here
+        m = np.load(path, mmap_mode="r", allow_pickle=False)
+        if isinstance(m, np.ndarray) and m.size > MAX_FILE_ENTRIES:
+            raise _ParseError(
+                f"it holds {m.size:,} entries, above the limit of {MAX_FILE_ENTRIES:,}"
+            )
+        del m
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:  # bad header, pickled object arrays, ...
         raise _ParseError(f"not a readable .npy array ({exc})") from None
@@ -557,13 +572,14 @@ def load_array_arg(value: str, *, name: str = "value", kind: str | None = None) 
         except (OSError, ValueError):
             return False
 
+    where = f"the '{name}' file"
     if p.suffix.lower() in _EXTS and probe(p.is_file):
-        return _load(p, func="load_array_arg", kind=kind)
+        return _load(p, func=where, kind=kind)
     try:
         return _parse_inline(value)
     except _ParseError as exc:
         if probe(p.is_file):  # an existing file with an extension we cannot read
-            return _load(p, func="load_array_arg", kind=kind)
+            return _load(p, func=where, kind=kind)
         # say what the value is: a directory, a special file, a missing path, or text that
         # is not numbers (messages name the option as the user typed it, e.g. '--p')
         if probe(p.is_dir):

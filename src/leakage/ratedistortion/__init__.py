@@ -71,6 +71,10 @@ DISTORTIONS = ("hamming", "abs", "squared")
 _MIN_TOL = 1e-13
 
 
+#: Most D values :func:`rate_distortion_curve` computes in one call (one certified solve each).
+MAX_CURVE_POINTS = 100_000
+
+
 def distortion_matrix(name: str, n: int, m: int | None = None) -> np.ndarray:
     """A named distortion matrix on letters ``0..n-1`` (rows) and ``0..m-1`` (columns).
 
@@ -286,6 +290,7 @@ def rate_distortion_curve(
             f"{fn}: the 'D_values' argument must be a non-empty 1-D array of finite "
             f"distortions >= 0; got {np.array2string(Ds, threshold=8)} instead."
         )
+    check_size(Ds.size, func=fn, name="D_values", limit=MAX_CURVE_POINTS, what="points")
     pv, d, on, prob = _setup(p, distortion, func=fn)
     if Ds.min() < prob.D_min - 1e-12 * max(1.0, prob.D_min):
         raise InfeasibleError(
