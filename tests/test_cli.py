@@ -1092,3 +1092,16 @@ def test_release_errors_are_one_line(tmp_path):
         ),
         "--bins",
     )
+
+
+def test_pointwise_design_falls_back_to_the_exact_optimum_when_the_lp_is_constant():
+    pxy = "0.30,0.05,0.10;0.05,0.20,0.05;0.02,0.08,0.15"
+    r = run("pointwise", "design", "--pxy", pxy, "--eps", "0.05,0.05,0.05", "--measure", "l1")
+    assert r.exit_code == 0, r.output
+    out, err = streams(r)
+    assert "exact vertex enumeration" in out and "the LP design was constant" in err
+    exact = lk.pointwise.optimal_l1(
+        np.array([[0.30, 0.05, 0.10], [0.05, 0.20, 0.05], [0.02, 0.08, 0.15]]), [0.05] * 3
+    )
+    line = next(ln for ln in out.splitlines() if ln.startswith("I(U;Y), exact"))
+    assert line.split()[2] == f"{exact.utility:.10g}"

@@ -109,3 +109,16 @@ def test_ties_on_the_lps_optimal_face_are_broken_by_the_exact_utility():
     # the face's other vertex: letter 4 (budget 0) empty, its mass on letter 1
     assert d.mechanism[:, 3].max() > 0.9
     assert optimal_l1(SEC5, SEC5_EPS).utility - d.utility < 2e-10
+
+
+TRIVIAL = [[0.30, 0.05, 0.10], [0.05, 0.20, 0.05], [0.02, 0.08, 0.15]]
+
+
+def test_a_constant_lp_design_warns_and_names_the_exact_method():
+    """Issue 16: the LP returned I(U;Y) = 0 where the global optimum is 0.0244 bit."""
+    with pytest.warns(lk.DesignWarning, match="optimal_l1"):
+        d = design_l1(TRIVIAL, [0.05, 0.05, 0.05])
+    assert d.utility <= 1e-12
+    opt = optimal_l1(TRIVIAL, [0.05, 0.05, 0.05])
+    assert opt.utility == pytest.approx(0.02436827168, abs=1e-10)
+    assert opt.max_violation <= 1e-9

@@ -11,6 +11,7 @@ from importlib.metadata import version as _version
 from . import cipher, hypothesis, pointwise, ratedistortion
 from .errors import (
     ConvergenceWarning,
+    DesignWarning,
     InfeasibleError,
     InvalidDistributionError,
     InvalidParameterError,
@@ -49,6 +50,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "CapacityResult",
     "ConvergenceWarning",
+    "DesignWarning",
     "HypothesisDesign",
     "InfeasibleError",
     "InvalidDistributionError",

@@ -30,7 +30,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__
-from .errors import InvalidParameterError, LeakageError
+from .errors import DesignWarning, InvalidParameterError, LeakageError
 from .io import load_array_arg, parse_number
 from .measures import (
     POINTWISE_MEASURES,
@@ -669,11 +669,31 @@ def _pointwise_design(
     p_xy = load_array_arg(pxy, name="--pxy", kind="joint")
     budgets = load_array_arg(eps, name="--eps")
     design_func = optimal_l1 if exact else design_l1 if measure == "l1" else design_chi2
+    fallback = ""
     with (
         _naming_options({"p_xy": "--pxy", "eps": "--eps", "base": "--base"}),
         _spinner(f"{design_func.__name__}: designing the mechanism"),
+        warnings.catch_warnings(),
     ):
+        warnings.simplefilter("ignore", DesignWarning)  # handled below
         design = design_func(p_xy, budgets, base=b)
+        if design_func is design_l1 and design.utility <= 1e-12 and budgets.max() > 0:
+            # a constant mechanism although a budget is positive: the exact optimum,
+            # where its enumeration is small
+            try:
+                best = optimal_l1(p_xy, budgets, base=b, max_assignments=200_000)
+            except InvalidParameterError:
+                fallback = (
+                    "warning: the LP design is constant (I(U;Y) = 0) and the instance is "
+                    "too large for --exact; the optimum may be larger."
+                )
+            else:
+                if best.utility > design.utility:
+                    design = best
+                    fallback = (
+                        "note: the LP design was constant (I(U;Y) = 0); the exact optimum "
+                        "(as with --exact) is shown instead."
+                    )
     if out is not None:
         try:
             Mechanism.from_design(design).save(out)
@@ -689,8 +709,12 @@ def _pointwise_design(
             payload["mechanism_file"] = str(out)
             typer.echo(f"mechanism written to {out}", err=True)
         typer.echo(json.dumps(payload))
+        if fallback:
+            typer.echo(fallback, err=True)
         return
     _print_design(design, unit, out)
+    if fallback:
+        typer.echo(fallback, err=True)
 
 
 # --------------------------------------------------------------------------- rd

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConvergenceWarning",
+    "DesignWarning",
     "InfeasibleError",
     "InvalidDistributionError",
     "InvalidParameterError",
@@ -59,6 +60,11 @@ class ConvergenceWarning(UserWarning):
 
 class SmallCountWarning(UserWarning):
     """A fitted cell holds too few records for its estimate to be trusted."""
+
+
+class DesignWarning(UserWarning):
+    """An approximate design is trivial or far from what the exact problem allows; the
+    message names the exact method."""
 
 
 class MissingDependencyError(LeakageError, ImportError):

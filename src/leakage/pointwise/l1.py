@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -35,7 +36,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
 from .._validation import check_base, check_positive
-from ..errors import InfeasibleError, InvalidParameterError
+from ..errors import DesignWarning, InfeasibleError, InvalidParameterError
 from ..results import PointwiseDesign
 from ..units import from_nats
 from ._problem import exact_figures, finish, make_problem
@@ -284,6 +285,14 @@ def design_l1(
             "ERRATA.md). Use optimal_l1 for the exact optimum."
         )
     ranking.sort(key=lambda d: -d.get("utility", -math.inf))
+    if best[0] <= 1e-12 and max(eps_l) > 0:
+        warnings.warn(
+            f"{fn}: the extreme-point LP found only constant mechanisms (I(U;Y) = 0) "
+            f"although a budget is positive ({max(eps_l):g}); the global optimum can be "
+            "larger: optimal_l1 computes it (small alphabets).",
+            DesignWarning,
+            stacklevel=2,
+        )
     return finish(
         prob,
         best[1],
