@@ -1105,3 +1105,17 @@ def test_pointwise_design_falls_back_to_the_exact_optimum_when_the_lp_is_constan
     )
     line = next(ln for ln in out.splitlines() if ln.startswith("I(U;Y), exact"))
     assert line.split()[2] == f"{exact.utility:.10g}"
+
+
+def test_release_design_warns_at_the_posterior_quantile_and_robust_meets_it(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 2, 20_000)
+    y = (x + (rng.random(20_000) < 0.3)) % 3
+    data = tmp_path / "t.csv"
+    data.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(x, y, strict=True)))
+    args = ("release", "design", "--data", str(data), "--private", "x", "--useful", "y")
+    plain = run(*args, "--eps", "0.05,0.05", "--out", str(tmp_path / "a.json"))
+    assert plain.exit_code == 0 and "--robust designs to meet it" in streams(plain)[1]
+    robust = run(*args, "--eps", "0.05,0.05", "--out", str(tmp_path / "b.json"), "--robust")
+    assert robust.exit_code == 0 and "--robust designs" not in streams(robust)[1]
+    assert "robust: budgets scaled by" in streams(robust)[0]

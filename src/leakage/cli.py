@@ -1698,6 +1698,14 @@ def _release_design(
         float, typer.Option("--quantile", help="Posterior quantile of the leakage shown.")
     ] = 0.95,
     missing: Annotated[str, typer.Option("--missing", metavar="error|drop")] = "error",
+    robust: Annotated[
+        bool,
+        typer.Option(
+            "--robust",
+            help="Meet the budgets at the posterior --quantile too (scales the design's "
+            "budgets down; a constant mechanism if nothing else does).",
+        ),
+    ] = False,
     base: BaseOpt = "2",
     json_out: JsonOpt = False,
 ) -> None:
@@ -1712,9 +1720,17 @@ def _release_design(
     f = _fitted(data, private, useful, bins, prior, 5, missing)
     budgets = load_array_arg(eps, name="--eps")
     with _naming_options({"eps": "--eps"}), _spinner("designing"):
-        r = design(f, budgets, method=method, base=b)
+        r = design(f, budgets, method=method, base=b, robust=quantile if robust else None)
         post = posterior_leakage(f, r.mechanism, measure=r.measure, quantile=quantile)
     r.save(out)
+    qv = post["quantile"]
+    over = [u for u, v, e in zip(r.labels_u, qv, r.budgets, strict=True) if v > e]
+    if over and not robust:
+        typer.echo(
+            f"warning: at the posterior q{quantile:g} the leakage of {', '.join(over)} exceeds "
+            "its budget (the fitted joint is an estimate); --robust designs to meet it there.",
+            err=True,
+        )
     if json_out:
         typer.echo(
             json.dumps(
