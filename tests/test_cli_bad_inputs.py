@@ -255,6 +255,42 @@ CASES = [
 ]
 
 
+CASES += [
+    # CLI errors speak CLI: the option, not the library's keyword
+    (
+        "missing option",
+        lambda f: (
+            "release",
+            "fit",
+            "--data",
+            str(f["table"]),
+            "--private",
+            "x",
+            "--useful",
+            "y",
+            "--missing",
+            "maybe",
+        ),
+        "option --missing",
+    ),
+    (
+        "exact advice",
+        lambda f: (
+            "pointwise",
+            "design",
+            "--pxy",
+            str(f["p4x20"]),
+            "--eps",
+            "0.1,0.1",
+            "--measure",
+            "l1",
+            "--exact",
+        ),
+        "row subsets",
+    ),
+]
+
+
 @pytest.mark.parametrize(("label", "args", "fragment"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_ends_in_one_error_line(files, label, args, fragment):
     result = runner.invoke(app, [str(a) for a in args(files)])

@@ -301,3 +301,20 @@ def test_robust_design_meets_the_budget_at_the_posterior_quantile():
     assert small.utility == 0.0 and "constant mechanism" in small.method
     with pytest.raises(lk.InvalidParameterError, match="robust"):
         rl.design(f, [0.05, 0.05], robust=1.5)
+
+
+def test_a_failed_parquet_apply_leaves_no_file_and_no_finalizer_traceback(tmp_path, capfd):
+    """Issue 16: after a clean error, pyarrow's ParquetWriter.__del__ wrote to the closed
+    file and printed a second traceback ("Exception ignored in ...")."""
+    import gc
+
+    f = rl.fit(_noisy_table(20_000), "x", "y")
+    r = rl.design(f, [0.05, 0.05])
+    table = tmp_path / "t.csv"
+    table.write_text("x,y\n0,0\n1,1\n0,7\n")
+    out = tmp_path / "o.parquet"
+    with pytest.raises(lk.InvalidParameterError, match="unseen value"):
+        rl.apply(r, table, out, seed=1)
+    gc.collect()
+    assert not out.exists()
+    assert "Exception ignored" not in capfd.readouterr().err

@@ -513,12 +513,40 @@ def _naming_options(options: dict[str, str]) -> Iterator[None]:
     except LeakageError as exc:
         message = text = str(exc)
         for argument, option in options.items():
+            if argument.endswith("()"):  # advice naming a function reached by an option
+                head, sep, rest = text.partition(": ")  # not the "<function>:" prefix
+                text = head + sep + rest.replace(argument[:-2], option) if sep else text
+                continue
             text = text.replace(
                 f"the '{argument}' argument", f"the '{argument}' argument (option {option})"
             )
+            text = text.replace(f"{argument}='", f"{option} '")  # "pass unknown='drop'"
         if text == message:
             raise
         raise type(exc)(text) from None
+
+
+#: library arguments of leakage.release and the options that set them
+_RELEASE_OPTIONS = {
+    "unknown": "--unknown",
+    "missing": "--missing",
+    "min_count": "--min-count",
+    "bins": "--bins",
+    "prior": "--prior",
+    "eps": "--eps",
+    "method": "--method",
+    "source": "--data",
+    "table": "--data",
+    "out": "--out",
+    "seed": "--seed",
+    "column": "--column",
+    "bootstrap": "--bootstrap",
+    "level": "--level",
+    "quantile": "--quantile",
+    "scheduler": "--scheduler",
+    "batch_size": "--batch-size",
+    "optimal_l1()": "--method l1-exact",
+}
 
 
 @contextlib.contextmanager
@@ -671,7 +699,9 @@ def _pointwise_design(
     design_func = optimal_l1 if exact else design_l1 if measure == "l1" else design_chi2
     fallback = ""
     with (
-        _naming_options({"p_xy": "--pxy", "eps": "--eps", "base": "--base"}),
+        _naming_options(
+            {"p_xy": "--pxy", "eps": "--eps", "base": "--base", "optimal_l1()": "--exact"}
+        ),
         _spinner(f"{design_func.__name__}: designing the mechanism"),
         warnings.catch_warnings(),
     ):
@@ -1638,7 +1668,7 @@ def _bins(specs: list[str] | None) -> dict[str, list[float]]:
 def _fitted(data, private, useful, bins, prior, min_count, missing):
     from .release import fit
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _naming_options(_RELEASE_OPTIONS):
         warnings.simplefilter("always")
         f = fit(
             data,
@@ -1719,7 +1749,7 @@ def _release_design(
     b = _number(base, "--base")
     f = _fitted(data, private, useful, bins, prior, 5, missing)
     budgets = load_array_arg(eps, name="--eps")
-    with _naming_options({"eps": "--eps"}), _spinner("designing"):
+    with _naming_options(_RELEASE_OPTIONS), _spinner("designing"):
         r = design(f, budgets, method=method, base=b, robust=quantile if robust else None)
         post = posterior_leakage(f, r.mechanism, measure=r.measure, quantile=quantile)
     r.save(out)
@@ -1822,13 +1852,23 @@ def _release_apply(
         if scheduler is not None and "://" in scheduler:
             from distributed import Client
 
-            with Client(scheduler):
+            try:
+                client = Client(scheduler, timeout="10s")
+            except (OSError, MemoryError, TimeoutError, ValueError) as exc:
+                raise InvalidParameterError(
+                    f"release apply: cannot connect to the '--scheduler' {scheduler!r} within "
+                    f"10 s ({type(exc).__name__}: {exc}); check the address, or drop "
+                    "--scheduler to run on local threads."
+                ) from None
+            with client, _naming_options(_RELEASE_OPTIONS):
                 info = apply_dask(r, data, out, **common)
         else:
-            info = apply_dask(r, data, out, scheduler=scheduler or "threads", **common)
+            with _naming_options(_RELEASE_OPTIONS):
+                info = apply_dask(r, data, out, scheduler=scheduler or "threads", **common)
     elif engine == "stream":
         progress = not json_out and sys.stderr.isatty()
-        info = apply(r, data, out, batch_size=batch_size, progress=progress, **common)
+        with _naming_options(_RELEASE_OPTIONS):
+            info = apply(r, data, out, batch_size=batch_size, progress=progress, **common)
     else:
         raise InvalidParameterError(
             f"release apply: the '--engine' option must be 'stream' or 'dask'; got {engine!r}."
@@ -1858,7 +1898,8 @@ def _release_audit(
     from .release import Release, audit, plot_audit
 
     r = Release.load(release)
-    a = audit(r, data, column=column, bootstrap=bootstrap, level=level, rng=seed)
+    with _naming_options({**_RELEASE_OPTIONS, "rng": "--seed"}):
+        a = audit(r, data, column=column, bootstrap=bootstrap, level=level, rng=seed)
     if plot is not None:
         plot_audit(a, plot)
     if json_out:

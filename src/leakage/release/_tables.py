@@ -194,6 +194,19 @@ def column_values(batch, name: str) -> np.ndarray:
 
 
 @contextlib.contextmanager
+def _closed_on_error(w):
+    """Close a pyarrow writer when the block fails (the output is discarded anyway), so
+    that its finalizer does not write to the closed file later ("Exception ignored in
+    ParquetWriter.__del__" after a clean error message)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            w.close()
+        raise
+
+
+@contextlib.contextmanager
 def writer(out: Path, schema, func: str, row_group: int):
     """A writer of batches to ``out`` (CSV or Parquet by suffix), atomic: the file appears
     only when the block succeeds. Parquet row groups have exactly ``row_group`` rows
@@ -207,7 +220,8 @@ def writer(out: Path, schema, func: str, row_group: int):
             import pyarrow.csv as pcsv
 
             w = pcsv.CSVWriter(f, schema)
-            yield w.write_batch
+            with _closed_on_error(w):
+                yield w.write_batch
             w.close()
         else:
             import pyarrow.parquet as pq
@@ -227,7 +241,8 @@ def writer(out: Path, schema, func: str, row_group: int):
                     pending[:] = rest.to_batches()
                     count = rest.num_rows
 
-            yield write
+            with _closed_on_error(w):
+                yield write
             if count:
                 w.write_table(pyarrow.Table.from_batches(pending), row_group_size=row_group)
             w.close()
