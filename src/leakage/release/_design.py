@@ -288,24 +288,7 @@ class Release:
         return {
             "format": _FORMAT,
             "mechanism": self.mechanism.to_dict(),
-            **{
-                k: to_jsonable(getattr(self, k))
-                for k in (
-                    "private",
-                    "useful",
-                    "labels_x",
-                    "labels_y",
-                    "labels_u",
-                    "bins",
-                    "measure",
-                    "method",
-                    "budgets",
-                    "leakages",
-                    "utility",
-                    "base",
-                    "fitted_joint",
-                )
-            },
+            **{k: to_jsonable(getattr(self, k)) for k in _FIELDS if k != "mechanism"},
         }
 
     def save(self, path) -> None:
