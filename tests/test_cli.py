@@ -1119,3 +1119,19 @@ def test_release_design_warns_at_the_posterior_quantile_and_robust_meets_it(tmp_
     robust = run(*args, "--eps", "0.05,0.05", "--out", str(tmp_path / "b.json"), "--robust")
     assert robust.exit_code == 0 and "--robust designs" not in streams(robust)[1]
     assert "robust: budgets scaled by" in streams(robust)[0]
+
+
+def test_pointwise_design_warns_when_the_lp_is_well_below_the_quick_exact_optimum():
+    pxy = (
+        "0.042042042042042045,0.38738738738738737,0.1701701701701702,0.026026026026026026;"
+        "0.04604604604604604,0.14914914914914915,0.09109109109109109,0.08808808808808809"
+    )
+    r = run("pointwise", "design", "--pxy", pxy, "--eps", "0.2,0.2,0.2", "--measure", "l1")
+    assert r.exit_code == 0, r.output
+    out, err = streams(r)
+    assert "l1 extreme-point LP" in out  # the LP design is still what is shown
+    P = np.array([[float(v) for v in row.split(",")] for row in pxy.split(";")])
+    lp = lk.pointwise.design_l1(P, [0.2] * 3).utility
+    best = lk.pointwise.optimal_l1(P, [0.2] * 3).utility
+    assert lp < 0.95 * best
+    assert f"reaches {lp / best:.4%} of the optimum" in err and "--exact gives it" in err

@@ -707,23 +707,30 @@ def _pointwise_design(
     ):
         warnings.simplefilter("ignore", DesignWarning)  # handled below
         design = design_func(p_xy, budgets, base=b)
-        if design_func is design_l1 and design.utility <= 1e-12 and budgets.max() > 0:
-            # a constant mechanism although a budget is positive: the exact optimum,
-            # where its enumeration is small
+        if design_func is design_l1 and budgets.max() > 0:
+            # the LP against the exact optimum where its enumeration is small (a few
+            # thousand face assignments): a constant LP design is replaced by it, a
+            # design well below it is flagged
             try:
-                best = optimal_l1(p_xy, budgets, base=b, max_assignments=200_000)
+                best = optimal_l1(p_xy, budgets, base=b, max_assignments=20_000)
             except InvalidParameterError:
+                best = None
+            if best is None and design.utility <= 1e-12:
                 fallback = (
                     "warning: the LP design is constant (I(U;Y) = 0) and the instance is "
-                    "too large for --exact; the optimum may be larger."
+                    "too large for a quick --exact; the optimum may be larger."
                 )
-            else:
-                if best.utility > design.utility:
-                    design = best
-                    fallback = (
-                        "note: the LP design was constant (I(U;Y) = 0); the exact optimum "
-                        "(as with --exact) is shown instead."
-                    )
+            elif best is not None and design.utility <= 1e-12 < best.utility:
+                design = best
+                fallback = (
+                    "note: the LP design was constant (I(U;Y) = 0); the exact optimum "
+                    "(as with --exact) is shown instead."
+                )
+            elif best is not None and best.utility > design.utility * (1 + 1e-6) + 1e-12:
+                fallback = (
+                    f"warning: the LP design reaches {design.utility / best.utility:.4%} of "
+                    f"the optimum I(U;Y) = {_fmt(best.utility)} {_unit(b)}; --exact gives it."
+                )
     if out is not None:
         try:
             Mechanism.from_design(design).save(out)
