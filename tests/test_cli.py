@@ -1135,3 +1135,56 @@ def test_pointwise_design_warns_when_the_lp_is_well_below_the_quick_exact_optimu
     best = lk.pointwise.optimal_l1(P, [0.2] * 3).utility
     assert lp < 0.95 * best
     assert f"reaches {lp / best:.4%} of the optimum" in err and "--exact gives it" in err
+
+
+# --------------------------------------------------------------------------- estimate
+
+
+@pytest.fixture
+def log_files(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n = 3000
+    s = rng.integers(0, 4, n)
+    o = np.where(rng.random(n) < 0.7, s, rng.integers(0, 4, n))
+    t = 2.0 * s + rng.normal(size=n)
+    frame = pd.DataFrame({"s": s, "o": o, "t": t})
+    frame.to_parquet(tmp_path / "log.parquet")
+    frame.to_csv(tmp_path / "log.csv", index=False)
+    return tmp_path, s, o, t
+
+
+def test_estimate_prints_each_measure_with_its_interval_and_unit(log_files):
+    d, s, o, _ = log_files
+    args = ("estimate", "--data", str(d / "log.csv"), "--secret", "s", "--observable", "o")
+    r = run(*args, "--measure", "mi,maximal-leakage,bayes-risk", "--test")
+    assert r.exit_code == 0, r.output
+    out = stdout(r)
+    assert "3,000 pairs" in out and "bits" in out and "unitless" in out
+    assert "independence test" in out and "p-value" in out
+    data = run_json(*args, "--measure", "mi,maximal-leakage", "--seed", "3")
+    lib = lk.estimate.mutual_information(s, o, rng=3)
+    assert data["estimates"]["mi"]["value"] == pytest.approx(lib.value, rel=1e-12)
+    assert data["estimates"]["mi"]["lower"] == pytest.approx(lib.lower, rel=1e-12)
+    assert data["estimates"]["maximal-leakage"]["unit"] == "bits"
+    # the plug-in maximal leakage is the exact measure of the empirical joint
+    table, _, _ = lk.estimate.counts(s, o)
+    px = table.sum(axis=1) / table.sum()
+    W = table / table.sum(axis=1, keepdims=True)
+    assert data["estimates"]["maximal-leakage"]["value"] == pytest.approx(
+        lk.maximal_leakage(px, W), rel=1e-12
+    )
+
+
+def test_estimate_numeric_observable_with_knn_and_errors(log_files):
+    d, *_ = log_files
+    base = ("estimate", "--data", str(d / "log.parquet"), "--secret", "s")
+    r = run(*base, "--observable", "t", "--measure", "mi,bayes-risk", "--method", "knn")
+    assert r.exit_code == 0, r.output
+    assert "knn" in stdout(r)
+    assert_one_line_error(run(*base, "--observable", "zz"), "--observable zz")
+    assert_one_line_error(run(*base, "--observable", "t", "--measure", "nope"), "--measure")
+    assert_one_line_error(
+        run(*base, "--observable", "t", "--measure", "maximal-leakage", "--method", "knn"),
+        "mi and bayes-risk only",
+    )

@@ -8,7 +8,7 @@ they come from. Logarithms are base 2 (bits) unless a ``base=`` says otherwise.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import cipher, hypothesis, pointwise, ratedistortion
+from . import cipher, estimate, hypothesis, pointwise, ratedistortion
 from .errors import (
     ConvergenceWarning,
     DesignWarning,
@@ -69,6 +69,7 @@ __all__ = [
     "chi2_divergence",
     "cipher",
     "entropy",
+    "estimate",
     "hypothesis",
     "kl_divergence",
     "maximal_leakage",

@@ -14,6 +14,7 @@ the root group (:class:`_LeakageGroup`), so command groups added later with
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import math
 import os
@@ -2017,3 +2018,176 @@ def _reproduce(
         typer.echo(f"warning: {bad} published number(s) not reproduced; see the report.", err=True)
         if strict:
             raise typer.Exit(code=1)
+
+
+# --------------------------------------------------------------------------- estimate
+
+#: --measure names and (function name, label, information measure?)
+_ESTIMATE_MEASURES = {
+    "mi": ("mutual_information", "I(X;Y)", True),
+    "maximal-leakage": ("maximal_leakage", "L(X->Y)", True),
+    "min-entropy-leakage": ("min_entropy_leakage", "min-entropy leakage", True),
+    "bayes-vulnerability": ("bayes_vulnerability", "posterior Bayes vulnerability", False),
+    "bayes-risk": ("bayes_risk", "Bayes risk", False),
+}
+
+
+def _log_columns(path: Path, secret: str, observable: str):
+    """The two columns of a CSV/Parquet log as NumPy arrays (pyarrow: the release extra)."""
+    try:
+        import pyarrow.csv as pcsv
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - the release extra is missing
+        raise InvalidParameterError(
+            "estimate: reading a log needs pyarrow: pip install 'leakage[release]'."
+        ) from exc
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InvalidParameterError(
+            f"estimate: the '--data' option must name a .csv or .parquet file; got '{path}'."
+        )
+    try:
+        if suffix == ".csv":
+            table = pcsv.read_csv(path)
+            names = table.column_names
+        else:  # only the two columns are read
+            names = pq.read_schema(path).names
+            want = [c for c in (secret, observable) if c in names]
+            table = pq.read_table(path, columns=want)
+        missing = [c for c in (secret, observable) if c not in names]
+        if missing:
+            raise InvalidParameterError(
+                f"estimate: '--secret {secret}' and '--observable {observable}' must be "
+                f"columns of '{path}'; missing: {', '.join(missing)} (columns: "
+                f"{', '.join(names[:20])})."
+            )
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        if isinstance(exc, InvalidParameterError):
+            raise
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise InvalidParameterError(
+            f"estimate: cannot read the '--data' file '{path}' ({_one_line(str(exc))[:200]})."
+        ) from None
+    return (
+        table.column(secret).to_numpy(zero_copy_only=False),
+        table.column(observable).to_numpy(zero_copy_only=False),
+    )
+
+
+@app.command("estimate")
+def _estimate(
+    data: Annotated[
+        Path, typer.Option("--data", metavar="FILE", help="The log: a .csv or .parquet file.")
+    ],
+    secret: Annotated[str, typer.Option("--secret", metavar="COL", help="Secret column X.")],
+    observable: Annotated[
+        str, typer.Option("--observable", metavar="COL", help="Observable column Y.")
+    ],
+    measure: Annotated[
+        str,
+        typer.Option(
+            "--measure",
+            metavar="LIST",
+            help="Comma-separated: " + ", ".join(_ESTIMATE_MEASURES) + ".",
+        ),
+    ] = "mi",
+    level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            metavar="NAME",
+            help="Estimator: auto, plugin, miller_madow, jackknife, chao_shen, dirichlet; "
+            "knn for a numeric observable (mi, bayes-risk).",
+        ),
+    ] = "auto",
+    interval: Annotated[
+        str,
+        typer.Option("--interval", metavar="KIND", help="bootstrap, bootstrap-bc or dirichlet."),
+    ] = "bootstrap",
+    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the resampling.")] = 0,
+    test: Annotated[
+        bool, typer.Option("--test", help="Also test independence of secret and observable.")
+    ] = False,
+    base: BaseOpt = "2",
+    json_out: JsonOpt = False,
+) -> None:
+    """Leakage of a system estimated from a log of (secret, observable) pairs, with intervals.
+
+    Prints, per measure, the estimate and its interval at --level (units: bits unless
+    --base), the estimator and how the interval was made; --test adds a test of
+    independence (p-value).
+    """
+    from . import estimate as est
+
+    b = _number(base, "--base")
+    names = [m.strip() for m in measure.split(",") if m.strip()]
+    unknown = [m for m in names if m not in _ESTIMATE_MEASURES]
+    if unknown or not names:
+        raise InvalidParameterError(
+            f"estimate: the '--measure' option must list names from "
+            f"{', '.join(_ESTIMATE_MEASURES)}; got {measure!r} instead."
+        )
+    x, y = _log_columns(data, secret, observable)
+    options = {"level": "--level", "method": "--method", "interval": "--interval"}
+    options.update({"resamples": "--resamples", "base": "--base", "rng": "--seed"})
+    results = []
+    with _naming_options(options), _spinner("estimating"):
+        for name in names:
+            func_name, label, info = _ESTIMATE_MEASURES[name]
+            func = getattr(est, func_name)
+            takes = inspect.signature(func).parameters
+            kw: dict[str, Any] = dict(level=level, rng=seed)
+            if "method" not in takes and method != "auto":
+                raise InvalidParameterError(
+                    f"estimate: the '--method' option applies to mi and bayes-risk only; "
+                    f"'--measure {name}' uses its plug-in estimate (drop --method)."
+                )
+            if method == "knn":  # a numeric observable: k-NN, bootstrap over samples
+                kw.update(method="knn", resamples=min(resamples, 200))
+            else:
+                kw.update(interval=interval, resamples=resamples)
+                if "method" in takes:
+                    auto = "frequentist" if func_name == "bayes_risk" else "auto"
+                    kw["method"] = auto if method == "auto" else method
+            if "base" in takes:
+                kw["base"] = b
+            results.append((name, label, info, func(x, y, **kw)))
+        indep = est.independence_test(x, y, rng=seed) if test else None
+    unit = _unit(b)
+    if json_out:
+        payload: dict[str, Any] = {
+            "data": str(data),
+            "n": results[0][3].n,
+            "estimates": {
+                name: {**to_jsonable(e), "unit": unit if info else UNITLESS}
+                for name, _, info, e in results
+            },
+        }
+        if indep is not None:
+            payload["independence_test"] = to_jsonable(indep)
+        typer.echo(json.dumps(payload))
+        return
+    table = Table(
+        "measure",
+        "estimate",
+        f"{level:g} interval",
+        "unit",
+        "estimator",
+        "interval",
+        box=None,
+        pad_edge=False,
+        header_style="bold",
+    )
+    for _, label, info, e in results:
+        shown = "" if math.isnan(e.lower) else f"[{_fmt(e.lower)}, {_fmt(e.upper)}]"
+        table.add_row(label, _fmt(e.value), shown, unit if info else UNITLESS, e.method, e.interval)
+    lines: list[Table | str] = [f"{results[0][3].n:,} pairs from {data}", table]
+    if indep is not None:
+        lines.append(
+            f"independence test ({indep.method}): p-value = {_fmt(indep.pvalue)} "
+            f"(statistic: plug-in I = {_fmt(indep.statistic)} bits)"
+        )
+    _print_unwrapped(*lines)

@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "CapacityResult",
+    "Estimate",
     "HypothesisDesign",
     "PointwiseDesign",
     "RateDistortionCurve",
@@ -421,3 +422,52 @@ class SimulationResult:
     confidence: float
     trials: int
     base: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A leakage measure estimated from samples, with an interval (:mod:`leakage.estimate`).
+
+    Shaped like the :mod:`scipy.stats` results users know: ``value`` and an interval
+    ``[lower, upper]`` at ``level``; ``interval`` names how it was made.
+
+    Attributes
+    ----------
+    measure : str
+        ``"mutual_information"``, ``"maximal_leakage"``, ``"sibson"``,
+        ``"min_entropy_leakage"``, ``"bayes_vulnerability"``, ``"bayes_risk"``.
+    value : float
+        The point estimate (units of ``log_base`` for information measures; a probability
+        for the Bayes vulnerability and risk).
+    lower, upper : float
+        The interval; ``nan`` when none was asked for.
+    level : float
+        Its nominal coverage (e.g. 0.95).
+    method : str
+        The point estimator (e.g. ``"plugin"``, ``"miller_madow"``, ``"jackknife"``,
+        ``"chao_shen"``, ``"dirichlet"``, ``"knn"``).
+    interval : str
+        How the interval was made (e.g. ``"bootstrap-percentile"``, ``"dirichlet"``).
+    n : int
+        Number of paired samples used.
+    base : float
+        Logarithm base of ``value`` (information measures).
+    details : dict
+        The count table, ``k``, resamples, alpha, standard error ...
+    """
+
+    measure: str
+    value: float
+    lower: float
+    upper: float
+    level: float
+    method: str
+    interval: str
+    n: int
+    base: float = 2.0
+    details: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def width(self) -> float:
+        """``upper - lower``."""
+        return self.upper - self.lower

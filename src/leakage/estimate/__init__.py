@@ -1,0 +1,37 @@
+"""Leakage of a real system, estimated from samples.
+
+Paired samples ``x`` (the secret) and ``y`` (what an observer sees) go in; an
+:class:`~leakage.results.Estimate` (a value and an interval at a stated level) comes out.
+
+Discrete samples (any hashable labels) are reduced to their count table
+(:func:`counts`); the point estimates are plug-in values of the :mod:`leakage.measures`
+or bias-corrected mutual-information estimators; intervals come from a multinomial
+bootstrap of the count table or from a Dirichlet posterior. Numeric observables go to the
+k-nearest-neighbour estimators with ``method="knn"``.
+"""
+
+from ..results import Estimate
+from ._discrete import (
+    IndependenceTest,
+    bayes_risk,
+    bayes_vulnerability,
+    counts,
+    independence_test,
+    maximal_leakage,
+    min_entropy_leakage,
+    mutual_information,
+    sibson_mutual_information,
+)
+
+__all__ = [
+    "Estimate",
+    "IndependenceTest",
+    "bayes_risk",
+    "bayes_vulnerability",
+    "counts",
+    "independence_test",
+    "maximal_leakage",
+    "min_entropy_leakage",
+    "mutual_information",
+    "sibson_mutual_information",
+]
