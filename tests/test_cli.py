@@ -1182,6 +1182,7 @@ def test_estimate_numeric_observable_with_knn_and_errors(log_files):
     r = run(*base, "--observable", "t", "--measure", "mi,bayes-risk", "--method", "knn")
     assert r.exit_code == 0, r.output
     assert "knn" in stdout(r)
+    assert "Bayes risk, lower bound (1-NN, Cover-Hart)" in stdout(r)  # not shown as R*
     assert_one_line_error(run(*base, "--observable", "zz"), "--observable zz")
     assert_one_line_error(run(*base, "--observable", "t", "--measure", "nope"), "--measure")
     assert_one_line_error(

@@ -2183,6 +2183,8 @@ def _estimate(
     )
     for _, label, info, e in results:
         shown = "" if math.isnan(e.lower) else f"[{_fmt(e.lower)}, {_fmt(e.upper)}]"
+        if e.measure == "bayes_risk" and e.method == "knn":
+            label = "Bayes risk, lower bound (1-NN, Cover-Hart)"  # not an estimate of R*
         table.add_row(label, _fmt(e.value), shown, unit if info else UNITLESS, e.method, e.interval)
     lines: list[Table | str] = [f"{results[0][3].n:,} pairs from {data}", table]
     if indep is not None:
