@@ -67,6 +67,67 @@ def test_counts_matches_loop_and_labels():
             assert table[i, j] == np.sum((x == a) & (y == b))
 
 
+@pytest.mark.parametrize(
+    "func, kw",
+    [
+        (E.mutual_information, {}),
+        (E.mutual_information, {"method": "miller_madow", "interval": "dirichlet"}),
+        (E.maximal_leakage, {}),
+        (E.sibson_mutual_information, {"alpha": 2.0}),
+        (E.min_entropy_leakage, {}),
+        (E.bayes_vulnerability, {"interval": "bootstrap-bc"}),
+        (E.bayes_risk, {}),
+    ],
+)
+def test_counts_table_in_place_of_samples_gives_identical_estimates(func, kw):
+    x, y = sample(MID, 400, np.random.default_rng(5))
+    c = E.counts(x, y)
+    assert c.n == 400 and isinstance(c, tuple)
+    assert func(c, rng=9, **kw) == func(x, y, rng=9, **kw)
+    # a table with zero rows/columns (labels never seen) gives the same estimate
+    t = np.zeros((4, c.table.shape[1] + 1), dtype=np.int64)
+    t[:3, :-1] = c.table
+    padded = E.Counts(t, np.append(c.labels_x, 99), np.append(c.labels_y, 99))
+    assert func(padded, rng=9, **kw) == func(c, rng=9, **kw)
+
+
+def test_independence_test_from_counts_uses_conditional_tables():
+    x, y = sample(WEAK, 60, np.random.default_rng(2))  # 72 cells > 60 samples
+    c = E.counts(x, y)
+    res = E.independence_test(c, method="permutation", permutations=999, rng=1)
+    ref = E.independence_test(x, y, method="permutation", permutations=999, rng=1)
+    assert res.statistic == ref.statistic
+    # two exact samplers of the same permutation law: p-values agree within MC error
+    assert abs(res.pvalue - ref.pvalue) < 4 * math.sqrt(0.25 / 999)
+
+
+@pytest.mark.parametrize(
+    "call, text",
+    [
+        (lambda c, x, y: E.mutual_information(x), "'y' argument must hold the observables"),
+        (lambda c, x, y: E.mutual_information(c, y), "'y' argument must be omitted"),
+        (lambda c, x, y: E.bayes_risk(c, method="knn"), "a count table has no distances"),
+        (lambda c, x, y: E.sibson_mutual_information(c), "'alpha' argument must be given"),
+        (
+            lambda c, x, y: E.maximal_leakage(E.Counts(-c.table, c.labels_x, c.labels_y)),
+            "non-negative integer counts",
+        ),
+        (
+            lambda c, x, y: E.maximal_leakage(E.Counts(c.table, c.labels_x[:1], c.labels_y)),
+            "one label per row",
+        ),
+        (
+            lambda c, x, y: E.maximal_leakage(E.Counts(c.table[:1], c.labels_x[:1], c.labels_y)),
+            "at least 2 distinct secret values",
+        ),
+    ],
+)
+def test_counts_bad_inputs(call, text):
+    x, y = sample(MID, 100, np.random.default_rng(5))
+    with pytest.raises(lk.LeakageError, match=text):
+        call(E.counts(x, y), x, y)
+
+
 def test_counts_accepts_series_bool_float_and_mixed_labels():
     pd = pytest.importorskip("pandas")
     table, lx, ly = E.counts(pd.Series([1.5, 2.5, 1.5]), pd.Series([True, False, True]))

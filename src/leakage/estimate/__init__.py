@@ -12,6 +12,7 @@ k-nearest-neighbour estimators with ``method="knn"``.
 
 from ..results import Estimate
 from ._discrete import (
+    Counts,
     IndependenceTest,
     bayes_risk,
     bayes_vulnerability,
@@ -24,6 +25,7 @@ from ._discrete import (
 )
 
 __all__ = [
+    "Counts",
     "Estimate",
     "IndependenceTest",
     "bayes_risk",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import special, stats
@@ -27,6 +27,7 @@ from ..errors import InvalidDistributionError, InvalidParameterError
 from ..results import Estimate
 
 __all__ = [
+    "Counts",
     "IndependenceTest",
     "bayes_risk",
     "bayes_vulnerability",
@@ -123,8 +124,102 @@ def _factorize(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return labels, inverse
 
 
+class Counts(NamedTuple):
+    """Count table of paired samples: what every estimator of this module starts from.
+
+    Returned by :func:`counts` (arrays) and :func:`count_log` (a CSV/Parquet log streamed
+    in batches, a pandas or Dask DataFrame); pass it as ``x`` (with ``y`` omitted) to any
+    estimator or to :func:`independence_test` to skip the counting.
+
+    Attributes
+    ----------
+    table : ndarray of int64, shape (|X|, |Y|)
+        ``table[i, j]`` = number of samples with secret ``labels_x[i]`` and observable
+        ``labels_y[j]``.
+    labels_x, labels_y : ndarray
+        The distinct labels, sorted (first-seen order for unorderable mixed labels).
+    """
+
+    table: np.ndarray
+    labels_x: np.ndarray
+    labels_y: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of paired samples counted."""
+        return int(self.table.sum())
+
+
+def _from_counts(c: Counts, func: str):
+    """Validate a :class:`Counts`; drop all-zero rows and columns."""
+    try:
+        t = np.asarray(c.table)
+    except (TypeError, ValueError) as exc:
+        _raise(func, "x", "be a Counts table of counts", f"an unreadable table ({exc})")
+    ok_kind = t.dtype.kind in "iu" or (
+        t.dtype.kind == "f" and np.isfinite(t).all() and (t == np.round(t)).all()
+    )
+    if t.ndim != 2 or not ok_kind or (t < 0).any():
+        _raise(
+            func,
+            "x",
+            "be a Counts whose table is a 2-D array of non-negative integer counts",
+            f"a table of shape {t.shape} and dtype {t.dtype}",
+            InvalidDistributionError,
+        )
+    lx, ly = np.asarray(c.labels_x), np.asarray(c.labels_y)
+    if lx.shape != (t.shape[0],) or ly.shape != (t.shape[1],):
+        _raise(
+            func,
+            "x",
+            "be a Counts with one label per row and per column of its table",
+            f"{lx.shape} row labels and {ly.shape} column labels for a {t.shape} table",
+            InvalidDistributionError,
+        )
+    t = t.astype(np.int64)
+    rows, cols = t.sum(axis=1) > 0, t.sum(axis=0) > 0
+    t, lx, ly = t[rows][:, cols], lx[rows], ly[cols]
+    if t.sum() < 2:
+        _raise(
+            func, "x", "hold at least 2 paired samples", f"{int(t.sum())}", InvalidDistributionError
+        )
+    if t.shape[0] < 2:
+        _raise(
+            func,
+            "x",
+            "take at least 2 distinct secret values (nothing can leak otherwise)",
+            f"only {lx[0]!r}",
+            InvalidDistributionError,
+        )
+    return t, lx, ly, None, None
+
+
+def _numeric_only(x: Any, func: str) -> None:
+    if isinstance(x, Counts):
+        _raise(
+            func,
+            "x",
+            "be the secrets paired with numeric observables for method='knn' (a count "
+            "table has no distances); use a discrete method",
+            "a Counts table",
+        )
+
+
 def _paired(x: Any, y: Any, func: str):
-    """Validate paired samples; return (table, labels_x, labels_y, ix, iy)."""
+    """Validate paired samples; return (table, labels_x, labels_y, ix, iy).
+
+    ``x`` may be a :class:`Counts` (``y`` omitted): ``ix`` and ``iy`` are then ``None``."""
+    if isinstance(x, Counts):
+        if y is not None:
+            _raise(func, "y", "be omitted when 'x' is a Counts table", f"{type(y).__name__}")
+        return _from_counts(x, func)
+    if y is None:
+        _raise(
+            func,
+            "y",
+            "hold the observables paired with 'x' (or pass a Counts table as 'x')",
+            "None",
+        )
     xa = _as_samples(x, func=func, name="x")
     ya = _as_samples(y, func=func, name="y")
     if xa.shape[0] != ya.shape[0]:
@@ -176,7 +271,7 @@ def _check_common(func, interval, level, resamples, base, rng):
     return interval, level, resamples, base, gen
 
 
-def counts(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def counts(x: Any, y: Any) -> Counts:
     """Contingency table of paired samples.
 
     Parameters
@@ -186,11 +281,10 @@ def counts(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns
     -------
-    table : ndarray of int64, shape (|X|, |Y|)
-        ``table[i, j]`` = number of samples with ``x == labels_x[i]`` and
-        ``y == labels_y[j]``.
-    labels_x, labels_y : ndarray
-        The distinct labels, sorted (first-seen order for unorderable mixed labels).
+    Counts
+        A named tuple ``(table, labels_x, labels_y)``: ``table[i, j]`` (int64) = number
+        of samples with ``x == labels_x[i]`` and ``y == labels_y[j]``; the labels sorted
+        (first-seen order for unorderable mixed labels).
 
     Examples
     --------
@@ -200,7 +294,7 @@ def counts(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ([[1, 1], [0, 2]], [0, 1], ['a', 'b'])
     """
     table, lx, ly, _, _ = _paired(x, y, "counts")
-    return table, lx, ly
+    return Counts(table, lx, ly)
 
 
 # ------------------------------------------------------------------ batch estimators (nats)
@@ -420,7 +514,7 @@ def _empirical(table: np.ndarray):
 
 def mutual_information(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     method: str = "auto",
     interval: str | None = "bootstrap",
@@ -465,7 +559,8 @@ def mutual_information(
     Parameters
     ----------
     x, y : (n,) array-like or pandas Series
-        Paired samples: secret and observable (any hashable labels).
+        Paired samples: secret and observable (any hashable labels). Or ``x`` a
+        :class:`Counts` table (from :func:`counts` or :func:`count_log`), ``y`` omitted.
     method : str, default "auto"
         Point estimator (see above).
     interval : {"bootstrap", "bootstrap-bc", "dirichlet", None}, default "bootstrap"
@@ -509,6 +604,7 @@ def mutual_information(
     fn = "mutual_information"
     method = check_choice(method, MI_METHODS, func=_PREFIX + fn, name="method")
     if method == "knn":
+        _numeric_only(x, fn)
         from ._knn import knn_mutual_information
 
         return knn_mutual_information(x, y, level=level, resamples=resamples, base=base, rng=rng)
@@ -578,7 +674,8 @@ def _plugin_measure(
 
 _COMMON_PARAMS = """
     x, y : (n,) array-like or pandas Series
-        Paired samples: secret and observable (any hashable labels).
+        Paired samples: secret and observable (any hashable labels). Or ``x`` a
+        :class:`Counts` table (from :func:`counts` or :func:`count_log`), ``y`` omitted.
     interval : {"bootstrap", "bootstrap-bc", "dirichlet", None}, default "bootstrap"
         How the interval is made (see :func:`mutual_information`); the resampled tables
         are scored with the same plug-in formula.
@@ -592,7 +689,7 @@ _COMMON_PARAMS = """
 
 def maximal_leakage(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     interval: str | None = "bootstrap",
     level: float = 0.95,
@@ -633,8 +730,8 @@ def maximal_leakage(
 
 def sibson_mutual_information(
     x: Any,
-    y: Any,
-    alpha: float,
+    y: Any = None,
+    alpha: float | None = None,
     *,
     interval: str | None = "bootstrap",
     level: float = 0.95,
@@ -654,7 +751,7 @@ def sibson_mutual_information(
     Parameters
     ----------%s
     alpha : float
-        Order in ``(0, inf]``.
+        Order in ``(0, inf]`` (required; by keyword when ``x`` is a :class:`Counts`).
     base : float, default 2
         Logarithm base (2: bits).
 
@@ -663,6 +760,13 @@ def sibson_mutual_information(
     Estimate
         ``measure="sibson"``, ``method="plugin"``, ``details["alpha"]``.
     """
+    if alpha is None:
+        _raise(
+            "sibson_mutual_information",
+            "alpha",
+            "be given: the order in (0, inf], e.g. alpha=2",
+            "None",
+        )
     alpha = check_alpha(alpha, func=_PREFIX + "sibson_mutual_information")
     return _plugin_measure(
         "sibson_mutual_information",
@@ -682,7 +786,7 @@ def sibson_mutual_information(
 
 def min_entropy_leakage(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     interval: str | None = "bootstrap",
     level: float = 0.95,
@@ -723,7 +827,7 @@ def min_entropy_leakage(
 
 def bayes_vulnerability(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     interval: str | None = "bootstrap",
     level: float = 0.95,
@@ -764,7 +868,7 @@ def bayes_vulnerability(
 
 def bayes_risk(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     method: str = "frequentist",
     interval: str | None = "bootstrap",
@@ -791,6 +895,7 @@ def bayes_risk(
     fn = "bayes_risk"
     method = check_choice(method, ("frequentist", "knn"), func=_PREFIX + fn, name="method")
     if method == "knn":
+        _numeric_only(x, fn)
         from ._knn import knn_bayes_risk
 
         return knn_bayes_risk(x, y, level=level, resamples=resamples, rng=rng)
@@ -887,7 +992,7 @@ def _permuted_tables(ix, iy, nx, ny, b, gen) -> np.ndarray:
 
 def independence_test(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     method: str = "auto",
     permutations: int = 2000,
@@ -910,7 +1015,7 @@ def independence_test(
     Parameters
     ----------
     x, y : (n,) array-like or pandas Series
-        Paired samples (any hashable labels).
+        Paired samples (any hashable labels), or ``x`` a :class:`Counts` table.
     method : {"auto", "permutation", "chi2"}, default "auto"
     permutations : int, default 2000
         Number of permutations (at most 100,000).
@@ -948,7 +1053,7 @@ def independence_test(
         return IndependenceTest(stat_nats / math.log(2), p, "chi2", n, 0, dof)
     exceed = 0
     tol = 1e-12 * max(1.0, stat_nats)
-    hyper = nx * ny <= n
+    hyper = nx * ny <= n or ix is None
     per = CHUNK_ENTRIES // (nx * ny if hyper else n)
     per = max(1, min(per, 4096 if hyper else per))
     for start in range(0, permutations, per):
