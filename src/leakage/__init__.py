@@ -17,6 +17,7 @@ from .errors import (
     InvalidParameterError,
     LeakageError,
     SolverError,
+    SystemCallError,
 )
 from .measures import (
     channel_capacity,
@@ -63,6 +64,7 @@ __all__ = [
     "SimulationResult",
     "SolverError",
     "Status",
+    "SystemCallError",
     "SuccessiveRefinementResult",
     "__version__",
     "channel_capacity",

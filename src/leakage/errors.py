@@ -25,6 +25,7 @@ __all__ = [
     "MissingDependencyError",
     "SmallCountWarning",
     "SolverError",
+    "SystemCallError",
 ]
 
 
@@ -52,6 +53,12 @@ class InfeasibleError(LeakageError):
 
 class SolverError(LeakageError):
     """A numerical solver failed; the message names the solver and its status."""
+
+
+class SystemCallError(LeakageError, RuntimeError):
+    """The system under test (the function given to
+    :func:`leakage.estimate.from_system`) raised or returned something unusable; the
+    message names the call and the secret, the original exception is the ``__cause__``."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -23,6 +23,7 @@ from ._discrete import (
     mutual_information,
     sibson_mutual_information,
 )
+from ._system import from_system
 
 __all__ = [
     "Counts",
@@ -31,6 +32,7 @@ __all__ = [
     "bayes_risk",
     "bayes_vulnerability",
     "counts",
+    "from_system",
     "independence_test",
     "maximal_leakage",
     "min_entropy_leakage",
