@@ -2032,8 +2032,11 @@ _ESTIMATE_MEASURES = {
 }
 
 
-def _log_columns(path: Path, secret: str, observable: str):
-    """The two columns of a CSV/Parquet log as NumPy arrays (pyarrow: the release extra)."""
+def _log_columns(path: Path, secret: str, observable: str, *, counted: bool = False):
+    """The two columns of a CSV/Parquet log as NumPy arrays (pyarrow: the release extra).
+
+    ``counted``: their :class:`~leakage.estimate.Counts` instead, the file streamed in
+    batches by :func:`~leakage.estimate.count_log` (only its schema is read here)."""
     try:
         import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
@@ -2047,7 +2050,10 @@ def _log_columns(path: Path, secret: str, observable: str):
             f"estimate: the '--data' option must name a .csv or .parquet file; got '{path}'."
         )
     try:
-        if suffix == ".csv":
+        if counted:  # the column names only (a CSV's first block)
+            csv = suffix == ".csv"
+            names = pcsv.open_csv(path).schema.names if csv else pq.read_schema(path).names
+        elif suffix == ".csv":
             table = pcsv.read_csv(path)
             names = table.column_names
         else:  # only the two columns are read
@@ -2069,6 +2075,11 @@ def _log_columns(path: Path, secret: str, observable: str):
         raise InvalidParameterError(
             f"estimate: cannot read the '--data' file '{path}' ({_one_line(str(exc))[:200]})."
         ) from None
+    if counted:
+        from .estimate import count_log
+
+        with _naming_options({"source": "--data"}), _spinner("counting"):
+            return count_log(path, secret, observable)
     return (
         table.column(secret).to_numpy(zero_copy_only=False),
         table.column(observable).to_numpy(zero_copy_only=False),
@@ -2130,7 +2141,10 @@ def _estimate(
             f"estimate: the '--measure' option must list names from "
             f"{', '.join(_ESTIMATE_MEASURES)}; got {measure!r} instead."
         )
-    x, y = _log_columns(data, secret, observable)
+    if method == "knn":  # numeric observables: the samples themselves
+        x, y = _log_columns(data, secret, observable)
+    else:  # discrete: the count table, the file streamed in batches
+        x, y = _log_columns(data, secret, observable, counted=True), None
     options = {"level": "--level", "method": "--method", "interval": "--interval"}
     options.update({"resamples": "--resamples", "base": "--base", "rng": "--seed"})
     results = []

@@ -23,6 +23,7 @@ from ._discrete import (
     mutual_information,
     sibson_mutual_information,
 )
+from ._logs import count_log
 from ._system import from_system
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "IndependenceTest",
     "bayes_risk",
     "bayes_vulnerability",
+    "count_log",
     "counts",
     "from_system",
     "independence_test",
