@@ -1189,3 +1189,98 @@ def test_estimate_numeric_observable_with_knn_and_errors(log_files):
         run(*base, "--observable", "t", "--measure", "maximal-leakage", "--method", "knn"),
         "mi and bayes-risk only",
     )
+
+
+SYSTEM_MODULE = """
+import numpy as np
+
+def bsc(bit, rng):
+    return bit ^ int(rng.random() < 0.1)
+
+def bsc_vec(bits, rng):
+    return bits ^ (rng.random(bits.shape[0]) < 0.1)
+
+def broken(secret, rng):
+    raise RuntimeError("device busy")
+"""
+
+
+def test_estimate_system_samples_until_width(tmp_path, monkeypatch):
+    (tmp_path / "leaky_cli_mod.py").write_text(SYSTEM_MODULE)
+    monkeypatch.chdir(tmp_path)
+    truth = 1 - lk.entropy([0.1, 0.9])
+    args = ("estimate", "--system", "leaky_cli_mod:bsc", "--prior", "0.5,0.5", "--width", "0.05")
+    r = run(*args, "--measure", "mi,bayes-risk", "--test")
+    assert r.exit_code == 0, r.output
+    out = stdout(r)
+    assert "sampled until the interval width <= 0.05 (width)" in out
+    assert "Bonferroni" in out and "samples" in out and "p-value" in out
+    data = run_json(*args, "--seed", "4")
+    e = data["estimates"]["mi"]
+    assert e["lower"] <= truth <= e["upper"] and e["upper"] - e["lower"] <= 0.05
+    assert data["samples"]["mi"] == e["n"] == e["details"]["calls"]
+    # the same run through the library (the CLI's --seed is the run's rng)
+    from leakage.estimate import from_system
+
+    def bsc(bit, rng):
+        return bit ^ int(rng.random() < 0.1)
+
+    lib = from_system(bsc, [0.5, 0.5], width=0.05, rng=4)
+    assert e["value"] == pytest.approx(lib.value, rel=1e-12) and e["n"] == lib.n
+    # a file path and a vectorized system
+    vec = run_json(
+        "estimate",
+        "--system",
+        f"{tmp_path / 'leaky_cli_mod.py'}:bsc_vec",
+        "--vectorized",
+        "--prior",
+        "0.5,0.5",
+        "--width",
+        "0.05",
+    )
+    assert vec["estimates"]["mi"]["details"]["calls"] == vec["estimates"]["mi"]["details"]["looks"]
+
+
+def test_estimate_system_errors(tmp_path, monkeypatch):
+    (tmp_path / "leaky_cli_mod2.py").write_text(SYSTEM_MODULE)
+    monkeypatch.chdir(tmp_path)
+    sys_ = ("estimate", "--system")
+    assert_one_line_error(run(*sys_, "leaky_cli_mod2:broken", "--prior", "0.5,0.5"), "device busy")
+    assert_one_line_error(run(*sys_, "leaky_cli_mod2:nope", "--prior", "1,0"), "no function 'nope'")
+    assert_one_line_error(run(*sys_, "no_such_mod_xyz:f", "--prior", "0.5,0.5"), "cannot import")
+    assert_one_line_error(run(*sys_, "leaky_cli_mod2", "--prior", "0.5,0.5"), "MODULE:FUNC")
+    assert_one_line_error(run(*sys_, "leaky_cli_mod2:bsc"), "--prior")
+    assert_one_line_error(
+        run(*sys_, "leaky_cli_mod2:bsc", "--prior", "0.5,0.5", "--width", "0"), "--width"
+    )
+    assert_one_line_error(
+        run(*sys_, "leaky_cli_mod2:bsc", "--prior", "0.5,0.6"), "--prior", "sum to 1"
+    )
+    assert_one_line_error(run("estimate", "--prior", "0.5,0.5"), "exactly one source")
+    assert_one_line_error(
+        run("estimate", "--data", "x.csv", "--system", "leaky_cli_mod2:bsc"),
+        "exactly one source",
+    )
+    assert_one_line_error(run("estimate", "--data", "x.csv"), "--secret")
+
+
+@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
+def test_estimate_system_max_samples_warns_on_one_line(tmp_path, monkeypatch):
+    (tmp_path / "leaky_cli_mod3.py").write_text(SYSTEM_MODULE)
+    monkeypatch.chdir(tmp_path)
+    sys_ = ("estimate", "--system")
+    r = run(
+        *sys_,
+        "leaky_cli_mod3:bsc",
+        "--prior",
+        "0.5,0.5",
+        "--width",
+        "1e-4",
+        "--max-samples",
+        "3000",
+    )
+    assert r.exit_code == 0, r.output
+    out, err = streams(r)
+    assert "(max_samples)" in out
+    assert "stopped by max_samples at 3,000 samples" in err and "would reach it" in err
+    assert err.startswith("warning: ") and err.count("\n") == 1

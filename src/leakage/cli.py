@@ -2089,12 +2089,43 @@ def _log_columns(path: Path, secret: str, observable: str, *, counted: bool = Fa
 @app.command("estimate")
 def _estimate(
     data: Annotated[
-        Path, typer.Option("--data", metavar="FILE", help="The log: a .csv or .parquet file.")
-    ],
-    secret: Annotated[str, typer.Option("--secret", metavar="COL", help="Secret column X.")],
+        Path | None,
+        typer.Option("--data", metavar="FILE", help="The log: a .csv or .parquet file."),
+    ] = None,
+    secret: Annotated[
+        str | None, typer.Option("--secret", metavar="COL", help="Secret column X (--data).")
+    ] = None,
     observable: Annotated[
-        str, typer.Option("--observable", metavar="COL", help="Observable column Y.")
-    ],
+        str | None,
+        typer.Option("--observable", metavar="COL", help="Observable column Y (--data)."),
+    ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option(
+            "--system",
+            metavar="MODULE:FUNC",
+            help="Instead of --data: a Python function system(secret, rng) -> observable "
+            "(module or file.py, then ':' and its name), sampled until --width.",
+        ),
+    ] = None,
+    prior: Annotated[
+        str | None,
+        typer.Option(
+            "--prior",
+            metavar="PMF",
+            help=f"Prior of the secrets 0..k-1 for --system: {_ARRAY_HELP}.",
+        ),
+    ] = None,
+    width: Annotated[
+        float, typer.Option("--width", help="--system: stop when the interval is this narrow.")
+    ] = 0.05,
+    max_samples: Annotated[
+        int, typer.Option("--max-samples", help="--system: most calls of the system.")
+    ] = 1_000_000,
+    vectorized: Annotated[
+        bool,
+        typer.Option("--vectorized", help="--system: call it once per look on an array."),
+    ] = False,
     measure: Annotated[
         str,
         typer.Option(
@@ -2129,7 +2160,9 @@ def _estimate(
 
     Prints, per measure, the estimate and its interval at --level (units: bits unless
     --base), the estimator and how the interval was made; --test adds a test of
-    independence (p-value).
+    independence (p-value). With --system instead of --data, a Python function is run on
+    secrets drawn from --prior until the interval is narrower than --width (one run per
+    measure; the interval keeps its --level at the data-dependent stop).
     """
     from . import estimate as est
 
@@ -2140,6 +2173,32 @@ def _estimate(
         raise InvalidParameterError(
             f"estimate: the '--measure' option must list names from "
             f"{', '.join(_ESTIMATE_MEASURES)}; got {measure!r} instead."
+        )
+    if (data is None) == (system is None):
+        raise InvalidParameterError(
+            "estimate: give exactly one source: --data FILE (a log, with --secret and "
+            "--observable) or --system MODULE:FUNC (with --prior)."
+        )
+    if system is not None:
+        _estimate_system(
+            system,
+            prior,
+            names,
+            width,
+            max_samples,
+            vectorized,
+            level,
+            method,
+            resamples,
+            seed,
+            test,
+            b,
+            json_out,
+        )
+        return
+    if secret is None or observable is None:
+        raise InvalidParameterError(
+            "estimate: --data needs --secret COL and --observable COL (the log's columns)."
         )
     if method == "knn":  # numeric observables: the samples themselves
         x, y = _log_columns(data, secret, observable)
@@ -2170,11 +2229,23 @@ def _estimate(
                 kw["base"] = b
             results.append((name, label, info, func(x, y, **kw)))
         indep = est.independence_test(x, y, rng=seed) if test else None
+    _print_estimates(
+        results,
+        f"{results[0][3].n:,} pairs from {data}",
+        b,
+        level,
+        json_out,
+        {"data": str(data), "n": results[0][3].n},
+        indep,
+    )
+
+
+def _print_estimates(results, title, b, level, json_out, head, indep, samples=False) -> None:
+    """The estimates as a table (or one JSON object with ``head`` first)."""
     unit = _unit(b)
     if json_out:
         payload: dict[str, Any] = {
-            "data": str(data),
-            "n": results[0][3].n,
+            **head,
             "estimates": {
                 name: {**to_jsonable(e), "unit": unit if info else UNITLESS}
                 for name, _, info, e in results
@@ -2184,26 +2255,128 @@ def _estimate(
             payload["independence_test"] = to_jsonable(indep)
         typer.echo(json.dumps(payload))
         return
-    table = Table(
-        "measure",
-        "estimate",
-        f"{level:g} interval",
-        "unit",
-        "estimator",
-        "interval",
-        box=None,
-        pad_edge=False,
-        header_style="bold",
-    )
+    columns = ["measure", "estimate", f"{level:g} interval", "unit", "estimator", "interval"]
+    columns += ["samples"] if samples else []
+    table = Table(*columns, box=None, pad_edge=False, header_style="bold")
     for _, label, info, e in results:
         shown = "" if math.isnan(e.lower) else f"[{_fmt(e.lower)}, {_fmt(e.upper)}]"
         if e.measure == "bayes_risk" and e.method == "knn":
             label = "Bayes risk, lower bound (1-NN, Cover-Hart)"  # not an estimate of R*
-        table.add_row(label, _fmt(e.value), shown, unit if info else UNITLESS, e.method, e.interval)
-    lines: list[Table | str] = [f"{results[0][3].n:,} pairs from {data}", table]
+        row = [label, _fmt(e.value), shown, unit if info else UNITLESS, e.method, e.interval]
+        table.add_row(*row, *([f"{e.n:,}"] if samples else []))
+    lines: list[Table | str] = [title, table]
     if indep is not None:
         lines.append(
             f"independence test ({indep.method}): p-value = {_fmt(indep.pvalue)} "
             f"(statistic: plug-in I = {_fmt(indep.statistic)} bits)"
         )
     _print_unwrapped(*lines)
+
+
+def _system_function(spec: str):
+    """``module:func`` or ``path/file.py:func`` -> the callable (cwd importable)."""
+    import importlib
+    import importlib.util
+
+    where, sep, name = spec.rpartition(":")
+    if not sep or not where or not name.isidentifier():
+        raise InvalidParameterError(
+            f"estimate: the '--system' option must be MODULE:FUNC or FILE.py:FUNC; got {spec!r}."
+        )
+    try:
+        if where.endswith(".py"):
+            path = Path(where)
+            if not path.is_file():
+                raise InvalidParameterError(
+                    f"estimate: the '--system' file '{where}' does not exist."
+                )
+            module_spec = importlib.util.spec_from_file_location(path.stem, path)
+            assert module_spec is not None and module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(where)
+    except LeakageError:
+        raise
+    except Exception as exc:  # the user's module failed to import
+        raise InvalidParameterError(
+            f"estimate: cannot import '{where}' for '--system' "
+            f"({type(exc).__name__}: {_one_line(str(exc))[:200]})."
+        ) from None
+    func = getattr(module, name, None)
+    if not callable(func):
+        raise InvalidParameterError(f"estimate: '{where}' has no function '{name}' for '--system'.")
+    return func
+
+
+def _estimate_system(
+    spec,
+    prior,
+    names,
+    width,
+    max_samples,
+    vectorized,
+    level,
+    method,
+    resamples,
+    seed,
+    test,
+    b,
+    json_out,
+) -> None:
+    """``leakage estimate --system``: one :func:`leakage.estimate.from_system` run per
+    measure."""
+    from . import estimate as est
+
+    if prior is None:
+        raise InvalidParameterError(
+            "estimate: --system needs --prior (the distribution of the secrets 0..k-1, "
+            "e.g. --prior 0.5,0.5)."
+        )
+    p = _pmf(prior, "--prior")
+    func = _system_function(spec)
+    options = {"level": "--level", "method": "--method", "resamples": "--resamples"}
+    options.update({"base": "--base", "rng": "--seed", "width": "--width", "prior": "--prior"})
+    options.update({"max_samples": "--max-samples"})
+    results = []
+    with _naming_options(options):
+        for k, name in enumerate(names):
+            func_name, label, info = _ESTIMATE_MEASURES[name]
+            if method not in ("auto", "knn") and func_name not in (
+                "mutual_information",
+                "bayes_risk",
+            ):
+                raise InvalidParameterError(
+                    f"estimate: the '--method' option applies to mi and bayes-risk only; "
+                    f"'--measure {name}' uses its plug-in estimate (drop --method)."
+                )
+            e = est.from_system(
+                func,
+                p,
+                measure=func_name,
+                width=width,
+                level=level,
+                max_samples=max_samples,
+                method=method if func_name in ("mutual_information", "bayes_risk") else "auto",
+                vectorized=vectorized,
+                resamples=None if resamples == 1000 else resamples,
+                base=b,
+                rng=seed + k,
+            )
+            results.append((name, label, info, e))
+    indep = None
+    if test:
+        first = results[0][3].details.get("counts")
+        if first is None:
+            raise InvalidParameterError(
+                "estimate: --test needs discrete observables (drop --test with --method knn)."
+            )
+        indep = est.independence_test(first, rng=seed)
+    for _, _, _, e in results:
+        e.details.pop("counts", None)  # the table stays out of the JSON output
+    stops = {e.details["stopped"] for _, _, _, e in results}
+    title = f"{spec}: sampled until the interval width <= {width:g} ({', '.join(sorted(stops))})"
+    head = {"system": spec, "width": width, "samples": {n: e.n for n, _, _, e in results}}
+    _print_estimates(results, title, b, level, json_out, head, indep, samples=True)
