@@ -4,6 +4,7 @@ the independence test and bad inputs."""
 from __future__ import annotations
 
 import math
+import warnings
 import zlib
 
 import numpy as np
@@ -454,3 +455,62 @@ def test_pandas_na_is_rejected():
     pd = pytest.importorskip("pandas")
     with pytest.raises(lk.InvalidDistributionError, match="missing"):
         E.mutual_information(pd.Series(["a", "b", pd.NA]), [0, 1, 1])
+
+
+# ------------------------------------------------- measured weak spots and their remedies
+
+
+def test_min_entropy_leakage_with_known_prior_estimates_only_the_posterior():
+    x, y = sample(BSC, 2000, np.random.default_rng(8))
+    c = E.counts(x, y)
+    est = E.min_entropy_leakage(c, prior_vulnerability=0.5, rng=3)
+    bv = E.bayes_vulnerability(c, rng=3)  # the same resampled tables
+    assert est.value == pytest.approx(math.log2(bv.value / 0.5), rel=1e-12)
+    assert est.details["prior_vulnerability"] == 0.5
+    # a percentile of a monotone map is the map of the percentile (up to interpolation)
+    assert est.lower == pytest.approx(math.log2(bv.lower / 0.5), rel=1e-3)
+    assert est.upper == pytest.approx(math.log2(bv.upper / 0.5), rel=1e-3)
+    # the plug-in prior vulnerability differs from the known one: so does the value
+    with warnings.catch_warnings():  # (its uniform-prior tie is flagged by the bias warning)
+        warnings.simplefilter("ignore", lk.errors.SmallCountWarning)
+        assert E.min_entropy_leakage(c, rng=3).value != est.value
+    for bad in (0, 1.5, "0.5", True, float("nan")):
+        with pytest.raises(lk.InvalidParameterError, match="prior_vulnerability"):
+            E.min_entropy_leakage(c, prior_vulnerability=bad)
+
+
+def test_shifted_intervals_are_never_inverted():
+    """bootstrap-bc may move both ends below 0: both are clipped into the range."""
+    p = np.outer([0.3, 0.3, 0.4], [0.25] * 4)  # independent: every leakage is 0
+    rng = np.random.default_rng(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lk.errors.SmallCountWarning)
+        for _ in range(40):
+            c = E.counts(*sample(p, 1000, rng))
+            for fn in (E.min_entropy_leakage, E.maximal_leakage, E.mutual_information):
+                est = fn(c, interval="bootstrap-bc", resamples=200, rng=rng)
+                assert 0 <= est.lower <= est.upper
+
+
+def test_bias_warning_flags_the_intervals_that_undercover():
+    rng = np.random.default_rng(6)
+    weak = E.counts(*sample(WEAK, 1000, rng))  # maximal leakage covers 0.00 here
+    with pytest.warns(lk.errors.SmallCountWarning, match="bootstrap-bc") as rec:
+        est = E.maximal_leakage(weak, resamples=300, rng=1)
+    assert est.details["bias_to_se"] > D.BIAS_WARNING
+    assert rec[0].filename == __file__  # points at the caller
+    clear = E.counts(*sample(BSC, 1000, rng))  # covers 0.93-0.97
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = E.maximal_leakage(clear, resamples=300, rng=1)
+        E.mutual_information(weak, resamples=300, rng=1)  # the jackknife is unbiased enough
+    assert est.details["bias_to_se"] < D.BIAS_WARNING
+
+
+def test_from_system_min_entropy_leakage_uses_the_known_prior():
+    def bsc(bits, rng):
+        return bits ^ (rng.random(bits.shape[0]) < 0.1)
+
+    est = E.from_system(bsc, [0.5, 0.5], measure="min_entropy_leakage", vectorized=True, rng=2)
+    assert est.details["prior_vulnerability"] == 0.5
+    assert est.lower <= math.log2(0.9 / 0.5) <= est.upper

@@ -292,3 +292,73 @@ def test_ties_discrete_timings_and_multidim():
     assert 0.0 < e.value < 1.0 and 0.0 < r.value < 0.5
     idx = _knn._ties(np.array([[1.0, 2.0], [1.0, 3.0], [1.0, 2.0], [1.0, 2.0]]))
     assert sorted(idx.tolist()) == [2, 3]
+
+
+# ------------------------------------------------------------- F-BLEAU's k_n-NN estimate
+
+
+def _loo_knn_bruteforce(x, y, idx, w, k):
+    """Leave-one-out k-NN error on the distinct points ``idx`` (weights ``w``), O(n^2)."""
+    D = np.abs(y[idx][:, None] - y[idx][None, :])
+    np.fill_diagonal(D, np.inf)
+    nb = np.argsort(D, axis=1, kind="stable")[:, :k]
+    wrong = []
+    for row, own in zip(x[idx][nb], x[idx], strict=True):
+        votes = np.bincount(row)
+        best = np.flatnonzero(votes == votes.max())
+        guess = next(v for v in row if v in best)  # the nearest among tied labels
+        wrong.append(guess != own)
+    return float(np.dot(w, wrong) / w.sum())
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_knn_rule_matches_bruteforce_on_bootstrap_resamples(k):
+    x, y = _channel(300, 31)
+    table = _knn._NNTable(y[:, None], K=max(20, 3 * k + 10))
+    gen = np.random.default_rng(k)
+    for _ in range(5):
+        counts = np.bincount(gen.integers(0, 300, 300), minlength=300)
+        idx = np.flatnonzero(counts)
+        w = counts[idx].astype(float)
+        got = _knn._knn_error(x, table, k, idx, w)
+        assert got == pytest.approx(_loo_knn_bruteforce(x, y, idx, w, k), abs=1e-12)
+    full = _knn._knn_error(x, table, k)
+    assert full == pytest.approx(_loo_knn_bruteforce(x, y, np.arange(300), np.ones(300), k))
+
+
+def test_knn_rule_short_lists_fall_back_to_a_fresh_query():
+    """A candidate list shorter than k for every row: the fresh-query path, same answer."""
+    x, y = _channel(400, 32)
+    gen = np.random.default_rng(3)
+    counts = np.bincount(gen.integers(0, 400, 400), minlength=400)
+    idx = np.flatnonzero(counts)
+    w = counts[idx].astype(float)
+    short = _knn._NNTable(y[:, None], K=5)
+    assert _knn._knn_error(x, short, 5, idx, w) == pytest.approx(
+        _loo_knn_bruteforce(x, y, idx, w, 5), abs=1e-12
+    )
+
+
+def test_vote_ties_and_many_labels():
+    labels = np.array([[2, 1, 1, 2, 0], [0, 1, 2, 3, 4], [3, 3, 1, 1, 1]])
+    # 2 and 1 tie at two votes: the nearest tied neighbour holds 2
+    assert _knn._vote(labels, 5).tolist() == [2, 0, 1]
+    assert _knn._vote(labels, 99).tolist() == [2, 0, 1]  # the (k, k) path for L > k
+
+
+def test_knn_log_estimate_brackets_with_the_bound(br_20k):
+    """F-BLEAU's k_n-NN rule estimates R* from above, the Cover-Hart bound from below."""
+    x, y = _channel(20_000, 12)
+    est = knn_bayes_risk(x, y, rule="log", resamples=50, rng=2)
+    assert est.method == "knn-log" and est.details["k"] == 11  # ceil(ln 2e4) = 10 -> odd
+    assert br_20k.value < R_STAR < est.value < R_STAR + 0.04
+    assert est.lower <= est.value <= est.upper
+    log10 = knn_bayes_risk(x, y, rule="log10", resamples=20, rng=2)
+    assert log10.details["k"] == 5 and R_STAR < log10.value < R_NN + 0.02
+
+
+def test_knn_rule_names_and_k():
+    assert [_knn._k_of_rule("log", n) for n in (2, 10, 1000, 10**5)] == [1, 3, 7, 13]
+    assert [_knn._k_of_rule("log10", n) for n in (10, 1000, 10**5)] == [1, 3, 5]
+    with pytest.raises(LeakageError, match="'rule'"):
+        knn_bayes_risk([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], rule="log2")

@@ -2141,7 +2141,8 @@ def _estimate(
             "--method",
             metavar="NAME",
             help="Estimator: auto, plugin, miller_madow, jackknife, chao_shen, dirichlet; "
-            "knn for a numeric observable (mi, bayes-risk).",
+            "knn for a numeric observable (mi, bayes-risk: the 1-NN lower bound); knn-log, "
+            "knn-log10 (bayes-risk: F-BLEAU's k-NN estimates).",
         ),
     ] = "auto",
     interval: Annotated[
@@ -2200,7 +2201,7 @@ def _estimate(
         raise InvalidParameterError(
             "estimate: --data needs --secret COL and --observable COL (the log's columns)."
         )
-    if method == "knn":  # numeric observables: the samples themselves
+    if method.startswith("knn"):  # numeric observables: the samples themselves
         x, y = _log_columns(data, secret, observable)
     else:  # discrete: the count table, the file streamed in batches
         x, y = _log_columns(data, secret, observable, counted=True), None
@@ -2218,8 +2219,8 @@ def _estimate(
                     f"estimate: the '--method' option applies to mi and bayes-risk only; "
                     f"'--measure {name}' uses its plug-in estimate (drop --method)."
                 )
-            if method == "knn":  # a numeric observable: k-NN, bootstrap over samples
-                kw.update(method="knn", resamples=min(resamples, 200))
+            if method.startswith("knn"):  # a numeric observable: bootstrap over samples
+                kw.update(method=method, resamples=min(resamples, 200))
             else:
                 kw.update(interval=interval, resamples=resamples)
                 if "method" in takes:
@@ -2262,6 +2263,8 @@ def _print_estimates(results, title, b, level, json_out, head, indep, samples=Fa
         shown = "" if math.isnan(e.lower) else f"[{_fmt(e.lower)}, {_fmt(e.upper)}]"
         if e.measure == "bayes_risk" and e.method == "knn":
             label = "Bayes risk, lower bound (1-NN, Cover-Hart)"  # not an estimate of R*
+        elif e.measure == "bayes_risk" and e.method.startswith("knn-"):
+            label = "Bayes risk (k_n-NN estimate, F-BLEAU)"
         row = [label, _fmt(e.value), shown, unit if info else UNITLESS, e.method, e.interval]
         table.add_row(*row, *([f"{e.n:,}"] if samples else []))
     lines: list[Table | str] = [title, table]
@@ -2344,7 +2347,7 @@ def _estimate_system(
     with _naming_options(options):
         for k, name in enumerate(names):
             func_name, label, info = _ESTIMATE_MEASURES[name]
-            if method not in ("auto", "knn") and func_name not in (
+            if method not in ("auto", "knn", "knn-log", "knn-log10") and func_name not in (
                 "mutual_information",
                 "bayes_risk",
             ):

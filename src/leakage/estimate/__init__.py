@@ -23,6 +23,7 @@ from ._discrete import (
     mutual_information,
     sibson_mutual_information,
 )
+from ._knn import knn_bayes_risk, knn_mutual_information
 from ._logs import count_log
 from ._system import from_system
 
@@ -36,6 +37,8 @@ __all__ = [
     "counts",
     "from_system",
     "independence_test",
+    "knn_bayes_risk",
+    "knn_mutual_information",
     "maximal_leakage",
     "min_entropy_leakage",
     "mutual_information",

@@ -267,8 +267,9 @@ def from_system(
     method : str, default "auto"
         The estimator (``mutual_information``: ``"auto"``, ``"plugin"``,
         ``"miller_madow"``, ``"jackknife"``, ``"chao_shen"``, ``"dirichlet"``, ``"knn"``;
-        ``bayes_risk``: ``"frequentist"`` or ``"knn"``; other measures: ``"auto"``, the
-        plug-in). ``"knn"``: numeric observables, interval ``value +- z se`` with the
+        ``bayes_risk``: ``"frequentist"``, ``"knn"``, ``"knn-log"``, ``"knn-log10"``;
+        other measures: ``"auto"``, the plug-in). ``"knn*"``: numeric observables,
+        interval ``value +- z se`` with the
         bootstrap standard error (``z`` at the per-look level), as a percentile from a
         few hundred resamples cannot reach the far tails.
     alpha : float, optional
@@ -336,7 +337,7 @@ def from_system(
     initial = check_size(
         initial_samples, func=_FN, name="initial_samples", limit=MAX_SAMPLES, minimum=2
     )
-    knn = method == "knn"
+    knn = isinstance(method, str) and method.startswith("knn")
     if resamples is None:
         resamples = 200 if knn else 1000
     resamples = check_size(resamples, func=_FN, name="resamples", limit=D.MAX_RESAMPLES)
@@ -367,6 +368,8 @@ def from_system(
         )
     if func_name == "sibson_mutual_information":
         kw["alpha"] = alpha
+    if func_name == "min_entropy_leakage":  # the prior is known: only V(X|Y) is estimated
+        kw["prior_vulnerability"] = float(p.max())
     if func_name not in ("bayes_vulnerability", "bayes_risk"):
         kw["base"] = base
     information = "base" in kw
@@ -410,7 +413,9 @@ def from_system(
                 )
             if j == 0 and not knn:
                 _warn_if_continuous(y)
-            est = _look(estimator, secrets, y, kw, look_level, z, knn, g_interval)
+            with warnings.catch_warnings(record=True) as caught:  # only the last look's
+                warnings.simplefilter("always")
+                est = _look(estimator, secrets, y, kw, look_level, z, knn, g_interval)
             history.append((n_j, est.value, est.lower, est.upper))
             if bar is not None:
                 bar.update(
@@ -428,6 +433,8 @@ def from_system(
         if bar is not None:
             bar.stop()
     assert est is not None
+    for w in caught:  # the diagnostics of the estimate returned (e.g. a large bias)
+        warnings.warn(w.message, w.category, stacklevel=2)
     n = secrets.shape[0]
     details = dict(est.details)
     details.update(
