@@ -167,3 +167,22 @@ def test_public_functions_name_themselves():
         lk.maximal_leakage([0.5, 0.5], np.eye(2), base=1)
     with pytest.raises(lk.InvalidParameterError, match=r"^sibson_mutual_information: the 'alpha'"):
         lk.sibson_mutual_information([0.5, 0.5], np.eye(2), -1)
+
+
+@pytest.mark.parametrize(
+    "lo, hi, bounds, expected",
+    [
+        (0.1, 0.3, (0.0, math.inf), (0.1, 0.3)),  # inside: unchanged
+        (-0.1, 0.3, (0.0, math.inf), (0.0, 0.3)),  # one end outside: moved onto the range
+        (-0.5, -0.1, (0.0, math.inf), (0.0, 0.2)),  # entirely below: [0, half-width]
+        (0.9, 1.3, (0.0, 1.0), (0.9, 1.0)),
+        (1.1, 1.5, (0.0, 1.0), (0.8, 1.0)),  # entirely above: [1 - half-width, 1]
+        (-3.0, -1.0, (0.0, 0.5), (0.0, 0.5)),  # a half-width beyond the range: the range
+    ],
+)
+def test_clip_interval(lo, hi, bounds, expected):
+    from leakage._validation import clip_interval
+
+    got = clip_interval(lo, hi, *bounds)
+    assert got == pytest.approx(expected)
+    assert bounds[0] <= got[0] <= got[1] <= bounds[1]

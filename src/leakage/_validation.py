@@ -457,3 +457,19 @@ def as_distortion(d: Any, *, func: str, name: str = "distortion", n_x: int | Non
             "Rows index the source letter x, columns the reproduction x_hat.",
         )
     return a
+
+
+def clip_interval(lo: float, hi: float, low: float = 0.0, high: float = math.inf):
+    """An interval ``[lo, hi]`` for a quantity known to lie in ``[low, high]``.
+
+    Ends outside the range are moved onto it. An interval lying *entirely* outside (e.g.
+    a bias-corrected or k-NN interval below 0 for a leakage near 0) would collapse to a
+    point that claims certainty; it is reported instead as the range's edge plus the
+    interval's half-width (``[0, (hi - lo) / 2]`` below 0): the data cannot tell the
+    quantity from the edge within that."""
+    half = (hi - lo) / 2
+    if hi < low:
+        return low, min(low + half, high)
+    if lo > high:
+        return max(high - half, low), high
+    return max(lo, low), min(hi, high)

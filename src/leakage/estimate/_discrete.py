@@ -25,7 +25,14 @@ import numpy as np
 from scipy import special, stats
 
 from .. import measures
-from .._validation import as_generator, check_alpha, check_base, check_choice, check_size
+from .._validation import (
+    as_generator,
+    check_alpha,
+    check_base,
+    check_choice,
+    check_size,
+    clip_interval,
+)
 from ..errors import InvalidDistributionError, InvalidParameterError, SmallCountWarning
 from ..results import Estimate
 
@@ -502,9 +509,8 @@ def _estimate(
                 name = "bootstrap-percentile"
         else:
             name = "dirichlet"
-        # both ends into the measure's range: a shifted interval may leave it entirely
-        lo = min(max(lo, bounds[0]), bounds[1])
-        hi = min(max(hi, bounds[0]), bounds[1])
+        # both ends into the measure's range (a shifted interval may leave it entirely)
+        lo, hi = clip_interval(lo, hi, *bounds)
     return Estimate(
         measure=measure,
         value=float(value),
@@ -593,7 +599,8 @@ def mutual_information(
       estimator of :mod:`leakage.estimate._knn` (``interval`` is ignored).
 
     Bias-corrected values may be slightly negative for independent data; the interval is
-    clipped to ``[0, inf)``.
+    clipped to ``[0, inf)`` (an interval entirely below 0 is reported as ``[0, half its
+    width]``: the data cannot tell the leakage from 0 within that).
 
     Parameters
     ----------

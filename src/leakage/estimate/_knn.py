@@ -61,7 +61,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from .._validation import as_generator, check_base, check_positive, check_size
+from .._validation import as_generator, check_base, check_positive, check_size, clip_interval
 from ..errors import InvalidParameterError
 from ..results import Estimate
 
@@ -270,7 +270,8 @@ def knn_mutual_information(
 
     The estimator is nearly unbiased but can come out slightly negative when ``X`` and
     ``Y`` are (nearly) independent. ``value``, ``lower`` and ``upper`` are clipped at 0
-    (mutual information is nonnegative); the unclipped numbers are in
+    (mutual information is nonnegative; an interval entirely below 0 is reported as
+    ``[0, half its width]``, not as the point ``[0, 0]``); the unclipped numbers are in
     ``details["raw_value"]`` and ``details["raw_interval"]``.
 
     Parameters
@@ -332,11 +333,12 @@ def knn_mutual_information(
     boot = _bootstrap(lambda i, w: _ross(codes[i], Y[i], k, w), n, resamples, gen) * to_base
     boot = boot[np.isfinite(boot)]
     lo, hi, se = _interval(boot, level)
+    shown = clip_interval(lo, hi)
     return Estimate(
         measure="mutual_information",
         value=max(raw, 0.0),
-        lower=max(lo, 0.0),
-        upper=max(hi, 0.0),
+        lower=shown[0],
+        upper=shown[1],
         level=level,
         method="knn",
         interval="bootstrap-percentile",

@@ -39,6 +39,7 @@ from .._validation import (
     check_choice,
     check_positive,
     check_size,
+    clip_interval,
 )
 from ..errors import (
     ConvergenceWarning,
@@ -499,11 +500,12 @@ def _look(estimator, x, y, kw, look_level, z, knn, gen) -> Estimate:
     se = d["standard_error"]
     lo, hi = raw - z * se, raw + z * se
     top = 1.0 if est.measure == "bayes_risk" else math.inf
+    lo, hi = clip_interval(lo, hi, 0.0, top)
     return Estimate(
         measure=est.measure,
         value=est.value,
-        lower=min(max(lo, 0.0), top),
-        upper=min(max(hi, 0.0), top),
+        lower=lo,
+        upper=hi,
         level=look_level,
         method=est.method,
         interval="bootstrap-normal",
