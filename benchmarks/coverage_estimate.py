@@ -28,6 +28,7 @@ import time
 import warnings
 from pathlib import Path
 
+import bench_estimate  # the joints of the bias/RMSE study (this directory)
 import numpy as np
 
 import leakage as lk
@@ -107,12 +108,7 @@ def log(msg: str) -> None:
 def joints() -> dict[str, np.ndarray]:
     """The joints (axis 0 = secret): those of ``bench_estimate.py`` (same seed, same
     values), a sparse joint with zero cells, and an independent one (no leakage)."""
-    bsc = 0.5 * np.array([[0.9, 0.1], [0.1, 0.9]])
-    rng = np.random.default_rng(20261202)
-    w = rng.dirichlet(np.full(8, 0.7), size=4)
-    mid = 0.25 * w
-    weak = np.full((6, 12), 1.0) + rng.uniform(0, 1.0, (6, 12))
-    weak /= weak.sum()
+    base = bench_estimate.joints()
     sparse_w = np.array(
         [
             [0.6, 0.3, 0.1, 0, 0, 0, 0, 0],
@@ -124,9 +120,7 @@ def joints() -> dict[str, np.ndarray]:
     sparse = np.array([0.4, 0.3, 0.2, 0.1])[:, None] * sparse_w
     indep = np.outer([0.5, 0.3, 0.2], [0.4, 0.3, 0.2, 0.1])
     return {
-        "bsc 2x2": bsc,
-        "random 4x8": mid,
-        "weak 6x12": weak,
+        **base,
         "sparse 4x8 (zeros)": sparse,
         "independent 3x4": indep,
     }
