@@ -1284,3 +1284,74 @@ def test_estimate_system_max_samples_warns_on_one_line(tmp_path, monkeypatch):
     assert "(max_samples)" in out
     assert "stopped by max_samples at 3,000 samples" in err and "would reach it" in err
     assert err.startswith("warning: ") and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- qif and ldp
+
+C3 = "0.8,0.2;0.5,0.5;0.1,0.9"
+
+
+def test_qif_leakage_and_capacity_match_the_library():
+    pi = np.array([0.5, 0.3, 0.2])
+    C = np.array([[0.8, 0.2], [0.5, 0.5], [0.1, 0.9]])
+    data = run_json("qif", "leakage", "--prior", "0.5,0.3,0.2", "--channel", C3)
+    assert data["posterior_vulnerability"] == pytest.approx((pi[:, None] * C).max(axis=0).sum())
+    assert data["additive_leakage"] == pytest.approx(0.08)
+    assert data["multiplicative_leakage"] == pytest.approx(math.log2(0.58 / 0.5))
+    tries = run_json("qif", "leakage", "--prior", "0.5,0.3,0.2", "--channel", C3, "--tries", "2")
+    assert tries["gain"] == "k-tries" and tries["prior_vulnerability"] == pytest.approx(0.8)
+    cap = run_json("qif", "capacity", "--channel", C3)
+    assert cap["multiplicative"]["capacity"] == pytest.approx(lk.maximal_leakage(pi, C))
+    assert cap["additive"]["capacity"] == pytest.approx(0.35)
+    assert "multiplicative leakage" in stdout(
+        run("qif", "leakage", "--prior", "1,0,0", "--channel", C3)
+    )
+    assert_one_line_error(run("qif", "leakage", "--prior", "0.5,0.5", "--channel", C3), "--channel")
+    assert_one_line_error(
+        run(
+            "qif",
+            "leakage",
+            "--prior",
+            "0.5,0.3,0.2",
+            "--channel",
+            C3,
+            "--gain",
+            "1,0",
+            "--tries",
+            "2",
+        ),
+        "not both",
+    )
+
+
+def test_qif_refines_prints_r_or_a_verified_witness(tmp_path):
+    yes = run("qif", "refines", "--a", "1,0;0,1", "--b", "0.5,0.5;0.5,0.5")
+    assert yes.exit_code == 0 and "is a post-processing" in stdout(yes)
+    out = tmp_path / "witness.json"
+    no = run("qif", "refines", "--a", "0.5,0.5;0.5,0.5", "--b", "1,0;0,1", "--out", str(out))
+    assert no.exit_code == 0 and "NOT a post-processing" in stdout(no)
+    w = json.loads(out.read_text())
+    pi, G, B, A = np.array(w["prior"]), np.array(w["gain"]), np.eye(2), np.full((2, 2), 0.5)
+    gap = (G @ (pi[:, None] * B)).max(axis=0).sum() - (G @ (pi[:, None] * A)).max(axis=0).sum()
+    assert gap == pytest.approx(w["vulnerability_gap"]) and gap > 0
+
+
+def test_ldp_report_protocol_and_channel(tmp_path):
+    data = run_json("ldp", "report", "--protocol", "grr", "--k", "4", "--eps", "1")
+    e = math.e
+    assert data["epsilon"] == pytest.approx(1.0)
+    assert data["maximal_leakage"] == pytest.approx(math.log2(4 * e / (e + 3)))
+    ch = run_json("ldp", "report", "--channel", "0.8,0.2;0.3,0.7", "--prior", "0.6,0.4")
+    assert ch["epsilon"] == pytest.approx(math.log(0.7 / 0.2))
+    text = stdout(run("ldp", "report", "--protocol", "oue", "--k", "4", "--eps", "1", "--n", "100"))
+    assert "nats" in text and "bits" in text and "n = 100" in text
+    r = run("ldp", "plot", "--out", str(tmp_path / "f.png"), "--k", "3", "--protocols", "grr,oue")
+    assert r.exit_code == 0 and (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    assert_one_line_error(
+        run("ldp", "report", "--protocol", "nope", "--k", "4", "--eps", "1"), "grr"
+    )
+    assert_one_line_error(
+        run("ldp", "report", "--protocol", "grr", "--k", "4", "--eps", "0"), "--eps"
+    )
+    assert_one_line_error(run("ldp", "report"), "exactly one mechanism")
+    assert_one_line_error(run("ldp", "report", "--protocol", "grr"), "--k")

@@ -8,7 +8,7 @@ they come from. Logarithms are base 2 (bits) unless a ``base=`` says otherwise.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import cipher, estimate, hypothesis, pointwise, ratedistortion
+from . import cipher, estimate, hypothesis, ldp, pointwise, qif, ratedistortion
 from .errors import (
     ConvergenceWarning,
     DesignWarning,
@@ -74,10 +74,12 @@ __all__ = [
     "estimate",
     "hypothesis",
     "kl_divergence",
+    "ldp",
     "maximal_leakage",
     "mutual_information",
     "pointwise",
     "pointwise_leakage",
+    "qif",
     "ratedistortion",
     "renyi_divergence",
     "sibson_mutual_information",

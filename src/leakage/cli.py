@@ -2383,3 +2383,277 @@ def _estimate_system(
     title = f"{spec}: sampled until the interval width <= {width:g} ({', '.join(sorted(stops))})"
     head = {"system": spec, "width": width, "samples": {n: e.n for n, _, _, e in results}}
     _print_estimates(results, title, b, level, json_out, head, indep, samples=True)
+
+
+# --------------------------------------------------------------------------- qif
+
+qif_app = typer.Typer(
+    no_args_is_help=True,
+    help=(
+        "Quantitative information flow (The Science of QIF): g-vulnerability and leakage, "
+        "capacities, refinement with a witness. A gain matrix G[w, x] has one row per guess "
+        "w and one column per secret x; without --gain, Bayes vulnerability (G = I)."
+    ),
+)
+app.add_typer(qif_app, name="qif")
+
+GainOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--gain",
+        metavar="MATRIX",
+        help="Gain G[w, x] (rows: guesses): inline ('1,0;0,1') or a file. Default: Bayes.",
+    ),
+]
+TriesOpt = Annotated[
+    int | None,
+    typer.Option("--tries", min=1, help="Instead of --gain: the k-tries gain (k guesses)."),
+]
+
+
+def _gain(gain: str | None, tries: int | None, n_secrets: int) -> np.ndarray | None:
+    from . import qif
+
+    if gain is not None and tries is not None:
+        raise InvalidParameterError("qif: give --gain or --tries, not both.")
+    if tries is not None:
+        with _naming_options({"k": "--tries"}):
+            return qif.gains.k_tries(n_secrets, tries)
+    return None if gain is None else load_array_arg(gain, name="--gain")
+
+
+@qif_app.command("leakage")
+def _qif_leakage(
+    prior: Annotated[str, typer.Option("--prior", metavar="PMF", help=f"Prior: {_ARRAY_HELP}.")],
+    channel: ChannelOpt,
+    gain: GainOpt = None,
+    tries: TriesOpt = None,
+    base: BaseOpt = "2",
+    json_out: JsonOpt = False,
+) -> None:
+    """Prior and posterior g-vulnerability, multiplicative and additive g-leakage."""
+    from . import qif
+
+    b = _number(base, "--base")
+    pi, C = _pmf(prior, "--prior"), _channel(channel)
+    G = _gain(gain, tries, pi.shape[0])
+    with _naming_options({"prior": "--prior", "channel": "--channel", "gain": "--gain"}):
+        v0 = float(qif.vulnerability(pi, G))
+        v1 = float(qif.posterior_vulnerability(pi, C, G))
+        add = float(qif.leakage(pi, C, G, kind="additive"))
+        mult = float(qif.leakage(pi, C, G, kind="multiplicative", base=b)) if v0 > 0 else None
+    unit = _unit(b)
+    payload = {
+        "gain": "bayes" if G is None else ("k-tries" if tries else "given"),
+        "prior_vulnerability": v0,
+        "posterior_vulnerability": v1,
+        "additive_leakage": add,
+        "multiplicative_leakage": mult,
+        "unit": unit,
+    }
+    rows = [
+        ("prior vulnerability V_g(pi)", _fmt(v0), UNITLESS),
+        ("posterior vulnerability V_g[pi > C]", _fmt(v1), UNITLESS),
+        ("additive leakage", _fmt(add), UNITLESS),
+        ("multiplicative leakage", "n/a (V_g(pi) = 0)" if mult is None else _fmt(mult), unit),
+    ]
+    _emit(payload, ("quantity", "value", "unit"), rows, json_out)
+
+
+@qif_app.command("capacity")
+def _qif_capacity(
+    channel: ChannelOpt,
+    gain: GainOpt = None,
+    tries: TriesOpt = None,
+    base: BaseOpt = "2",
+    json_out: JsonOpt = False,
+) -> None:
+    """Multiplicative g-capacity (exact, or bounds) and the additive Bayes capacity."""
+    from . import qif
+
+    b = _number(base, "--base")
+    C = _channel(channel)
+    G = _gain(gain, tries, C.shape[0])
+    with _naming_options({"channel": "--channel", "gain": "--gain"}):
+        m = qif.multiplicative_capacity(C, G, base=b)
+        a = qif.additive_capacity(C) if C.shape[0] <= 16 else None
+    unit = _unit(b)
+    payload: dict[str, Any] = {"multiplicative": to_jsonable(m), "unit": unit}
+    shown = _fmt(m.capacity) if m.capacity is not None else "not computed (bounds below)"
+    rows = [
+        (f"multiplicative capacity ({m.method})", shown, unit),
+        ("  lower bound", _fmt(m.lower_bound), unit),
+        ("  upper bound (Bayes capacity)", _fmt(m.upper_bound), unit),
+    ]
+    if a is not None:
+        payload["additive"] = to_jsonable(a)
+        support = ",".join(str(int(i)) for i in a.support)
+        rows.append(("additive Bayes capacity", _fmt(a.capacity), UNITLESS))
+        rows.append(("  at the prior uniform on secrets", support, ""))
+    else:
+        rows.append(("additive Bayes capacity", "not computed (over 16 secrets)", ""))
+    _emit(payload, ("quantity", "value", "unit"), rows, json_out)
+
+
+@qif_app.command("refines")
+def _qif_refines(
+    a: Annotated[str, typer.Option("--a", metavar="MATRIX", help="Channel A (the original).")],
+    b: Annotated[str, typer.Option("--b", metavar="MATRIX", help="Channel B (post-processed?).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE.json", help="Write R or the witness gain here."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Is B a post-processing of A (B = A R)? R if so, else a prior and gain where B leaks
+    more than A (verified)."""
+    from . import qif
+    from .io import atomic_write
+
+    A = load_array_arg(a, name="--a", kind="channel")
+    B = load_array_arg(b, name="--b", kind="channel")
+    with _naming_options({"A": "--a", "B": "--b"}):
+        r = qif.refines(A, B)
+    payload = to_jsonable(r)
+    if out is not None:
+        with atomic_write(out) as f:
+            json.dump(payload, f)
+    if json_out:
+        typer.echo(json.dumps(payload))
+        return
+    if r.refines:
+        lines = [
+            "B is a post-processing of A (A is refined by B): B never leaks more, for any "
+            "prior and gain.",
+            f"R found with max |A R - B| = {r.residual:.3g}"
+            + (f"; written to {out}" if out else " (--out FILE.json to save it)."),
+        ]
+    else:
+        lines = [
+            "B is NOT a post-processing of A: a witness where B leaks more than A (verified):",
+            f"  prior: uniform on {A.shape[0]} secrets; gain: {r.gain.shape[0]} x "
+            f"{r.gain.shape[1]} in [0, 1]"
+            + (f", written to {out}" if out else " (--out FILE.json to save it)"),
+            f"  V_g[pi > B] - V_g[pi > A] = {_fmt(r.vulnerability_gap)}",
+        ]
+    _print_unwrapped(*lines)
+
+
+# --------------------------------------------------------------------------- ldp
+
+ldp_app = typer.Typer(
+    no_args_is_help=True,
+    help=(
+        "Local differential privacy: frequency-estimation protocols (grr, oue, rappor, olh, "
+        "blh, hadamard, subset-selection) and any channel, set side by side under every "
+        "metric (epsilon in nats; leakages in units of log base, bits by default)."
+    ),
+)
+app.add_typer(ldp_app, name="ldp")
+
+
+def _protocol(name: str, k: int | None, eps: str | None):
+    from . import ldp
+
+    key = name.replace("-", "_")
+    if key not in ldp.PROTOCOLS:
+        raise InvalidParameterError(
+            f"ldp: the '--protocol' option must be one of "
+            f"{', '.join(n.replace('_', '-') for n in ldp.PROTOCOLS)}; got {name!r} instead."
+        )
+    if k is None or eps is None:
+        raise InvalidParameterError("ldp: --protocol needs --k (values) and --eps (nats).")
+    with _naming_options({"k": "--k", "eps": "--eps"}):
+        return ldp.PROTOCOLS[key](k, _number(eps, "--eps"))
+
+
+@ldp_app.command("report")
+def _ldp_report(
+    protocol: Annotated[
+        str | None,
+        typer.Option("--protocol", metavar="NAME", help="grr, oue, rappor, olh, blh, ..."),
+    ] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Number of values (--protocol).")] = None,
+    eps: Annotated[
+        str | None, typer.Option("--eps", metavar="EPS", help="Budget in nats (--protocol).")
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel", metavar="MATRIX", help="Instead of --protocol: any channel P(y|x)."
+        ),
+    ] = None,
+    prior: Annotated[
+        str | None,
+        typer.Option("--prior", metavar="PMF", help="Prior / frequencies (default uniform)."),
+    ] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Users, for the variance.")] = None,
+    base: BaseOpt = "2",
+    json_out: JsonOpt = False,
+) -> None:
+    """Every privacy metric of one mechanism, side by side, and its estimator's variance."""
+    from . import ldp
+
+    if (protocol is None) == (channel is None):
+        raise InvalidParameterError(
+            "ldp report: give exactly one mechanism: --protocol NAME --k K --eps EPS, or "
+            "--channel MATRIX."
+        )
+    b = _number(base, "--base")
+    mech = _protocol(protocol, k, eps) if protocol is not None else _channel(channel)
+    p = None if prior is None else _pmf(prior, "--prior")
+    with _naming_options({"prior": "--prior", "n": "--n", "mechanism": "--channel"}):
+        r = ldp.report(mech, p, n=n, base=b)
+    if json_out:
+        typer.echo(json.dumps(r.to_dict()))
+        return
+    unit = _unit(b)
+    rows = [
+        ("epsilon (LDP)", _fmt(r.epsilon), r.epsilon_unit),
+        ("maximal leakage", _fmt(r.maximal_leakage), unit),
+        ("point-wise maximal leakage (max over y)", _fmt(r.pointwise_maximal_leakage), unit),
+        ("Sibson MI, alpha = 2", _fmt(r.sibson_2), unit),
+        ("Sibson MI, alpha = inf", _fmt(r.sibson_inf), unit),
+        ("mutual information", _fmt(r.mutual_information), unit),
+        ("multiplicative Bayes leakage", _fmt(r.bayes_leakage), unit),
+        ("Bayes capacity", _fmt(r.bayes_capacity), unit),
+    ]
+    if r.variance_total is not None:
+        who = f"n = {n:,}" if n is not None else "per user (n Var)"
+        rows.append((f"estimator variance, sum over values ({who})", _fmt(r.variance_total), ""))
+    table = Table("metric", "value", "unit", box=None, pad_edge=False, header_style="bold")
+    for row in rows:
+        table.add_row(*row)
+    head = f"{r.name}: {r.k} inputs, {r.n_outputs} outputs; prior {r.prior_note}"
+    _print_unwrapped(head, table, f"variance: {r.variance_note}")
+
+
+@ldp_app.command("plot")
+def _ldp_plot(
+    out: Annotated[Path, typer.Option("--out", metavar="FILE.png", help="Figure to write.")],
+    k: Annotated[int, typer.Option("--k", min=2, help="Number of values.")] = 4,
+    protocols: Annotated[
+        str, typer.Option("--protocols", metavar="LIST", help="Comma-separated protocol names.")
+    ] = "grr,oue,rappor,olh,hadamard,subset-selection",
+) -> None:
+    """The metrics of several protocols against epsilon, at one k (a PNG figure)."""
+    import matplotlib.pyplot as plt
+
+    from . import ldp
+    from .io import atomic_write
+
+    names = [s.strip().replace("-", "_") for s in protocols.split(",") if s.strip()]
+    bad = [s for s in names if s not in ldp.PROTOCOLS]
+    if bad or not names:
+        raise InvalidParameterError(
+            f"ldp plot: the '--protocols' option must list names from "
+            f"{', '.join(n.replace('_', '-') for n in ldp.PROTOCOLS)}; got {protocols!r}."
+        )
+    with _naming_options({"k": "--k"}):
+        fig = ldp.plot_report_vs_epsilon(tuple(names), k=k)
+    try:
+        with atomic_write(out, "wb") as f:
+            fig.savefig(f, format="png", dpi=120)
+    finally:
+        plt.close(fig)
+    typer.echo(f"figure written to {out}")
