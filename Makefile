@@ -1,6 +1,6 @@
 PYTHON ?= python
 
-.PHONY: install test lint format bench reproduce newest
+.PHONY: install test lint format bench reproduce newest docs docs-quick
 
 install:
 	$(PYTHON) -m pip install -e ".[test]"
@@ -23,3 +23,11 @@ reproduce:
 
 newest:
 	bash .ci/newest
+
+# the documentation into docs/_build/html (needs: pip install -e ".[test,docs]");
+# warnings are errors, as in CI. docs-quick runs the heavier examples at a reduced size.
+docs:
+	$(PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+docs-quick:
+	LEAKAGE_DOCS_QUICK=1 $(PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html

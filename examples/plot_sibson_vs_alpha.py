@@ -1,4 +1,8 @@
-"""Sibson's alpha-mutual information climbs from I(X;Y) (alpha = 1) to the maximal
+"""
+Sibson's α-mutual information: from I(X;Y) to maximal leakage
+=============================================================
+
+Sibson's alpha-mutual information climbs from I(X;Y) (alpha = 1) to the maximal
 leakage L(X->Y) (alpha = inf). Writes sibson_vs_alpha.png (or the path given)."""
 
 import math

@@ -1,4 +1,11 @@
-"""Measure the leakage of a binary channel in every unit the library knows."""
+"""
+Quick start: the leakage of a binary channel
+============================================
+
+Measure the leakage of a binary channel in every unit the library knows: mutual
+information, Sibson's I_2, maximal leakage, the point-wise leakages and the certified
+capacity, in bits, and the mutual information in nats (``base=np.e``).
+"""
 
 import numpy as np
 

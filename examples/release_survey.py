@@ -1,4 +1,8 @@
-"""Data release on real survey data shipped with statsmodels (no downloads).
+"""
+Data release on real survey data
+================================
+
+Data release on real survey data shipped with statsmodels (no downloads).
 
 Two tables, fit -> design -> apply -> audit:
 

@@ -1,4 +1,8 @@
-"""A timing side channel, measured on this machine: how much does a comparison leak?
+"""
+A timing side channel, estimated from samples
+=============================================
+
+A timing side channel, measured on this machine: how much does a comparison leak?
 
 A password check compares the user's guess with the secret. A naive comparison returns at
 the first differing byte, so its running time reveals how long a prefix of the guess is
