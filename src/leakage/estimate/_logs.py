@@ -46,8 +46,9 @@ def _pyarrow():
         import pyarrow.compute
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{_PREFIX}{_FN}: reading a CSV/Parquet log needs pyarrow: "
-            "pip install 'leakage[release]'."
+            f"{_PREFIX}{_FN}: reading a CSV/Parquet log needs pyarrow; "
+            "install the 'release' extra: pip install -e \".[release]\" in a checkout of "
+            "leakage, pip install 'leakage[release]' otherwise."
         ) from exc
     return pyarrow
 
@@ -57,7 +58,9 @@ def _dask_compute():
         import dask
     except ImportError as exc:  # a Dask DataFrame implies dask, but not always importable
         raise MissingDependencyError(
-            f"{_PREFIX}{_FN}: counting a Dask DataFrame needs dask: pip install 'leakage[scale]'."
+            f"{_PREFIX}{_FN}: counting a Dask DataFrame needs dask; "
+            "install the 'scale' extra: pip install -e \".[scale]\" in a checkout of "
+            "leakage, pip install 'leakage[scale]' otherwise."
         ) from exc
     return dask.compute
 
@@ -378,8 +381,8 @@ def count_log(
         and the row, 0-based, or for a Dask DataFrame the number of missing values), fewer than 2
         records or fewer than 2 distinct secrets.
     MissingDependencyError
-        pyarrow (``pip install 'leakage[release]'``) for a file, dask
-        (``pip install 'leakage[scale]'``) for a Dask DataFrame.
+        pyarrow (the ``release`` extra: ``pip install -e ".[release]"`` in a checkout) for a
+        file, dask (the ``scale`` extra) for a Dask DataFrame.
 
     Examples
     --------

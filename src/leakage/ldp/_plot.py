@@ -69,7 +69,8 @@ def plot_report_vs_epsilon(
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MissingDependencyError(
             "plotting needs matplotlib, which is not installed; "
-            "install it with: pip install 'leakage[plot]'"
+            "install the 'plot' extra: pip install -e \".[plot]\" in a checkout of "
+            "leakage, pip install 'leakage[plot]' otherwise."
         ) from exc
     if ax is None:
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)

@@ -205,6 +205,20 @@ def plot_audit(result: AuditResult, path, *, title: str | None = None) -> None:
         capsize=4,
         label=f"audited ({result.level:.0%} bootstrap interval)",
     )
+    never = np.asarray(result.counts).sum(axis=0) == 0
+    if never.any():
+        # no record carries the letter: no plug-in value, no interval; mark it at 0
+        ax.scatter(
+            x[never] + 0.15,
+            np.zeros(int(never.sum())),
+            marker="s",
+            s=60,
+            facecolors="none",
+            edgecolors="C1",
+            linewidths=1.5,
+            label="never released (no records)",
+            zorder=3,
+        )
     for k in np.flatnonzero(result.flagged):
         ax.annotate(
             "flagged",

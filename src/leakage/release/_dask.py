@@ -29,7 +29,9 @@ def _dask():
         import dask.dataframe as dd
     except ImportError as exc:  # pragma: no cover - exercised without the extra only
         raise MissingDependencyError(
-            "apply_dask needs dask: pip install 'leakage[scale]'."
+            "apply_dask needs dask, which is not installed; "
+            "install the 'scale' extra: pip install -e \".[scale]\" in a checkout of "
+            "leakage, pip install 'leakage[scale]' otherwise."
         ) from exc
     return dask, dd
 

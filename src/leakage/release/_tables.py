@@ -27,7 +27,9 @@ def pa():
         import pyarrow
     except ImportError as exc:  # pragma: no cover - exercised without the extra only
         raise MissingDependencyError(
-            "leakage.release reads and writes tables with pyarrow: pip install 'leakage[release]'."
+            "leakage.release reads and writes tables with pyarrow, which is not installed; "
+            "install the 'release' extra: pip install -e \".[release]\" in a checkout of "
+            "leakage, pip install 'leakage[release]' otherwise."
         ) from exc
     return pyarrow
 

@@ -28,9 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._figures import Figure, Series
 from ..errors import InvalidParameterError
 
 __all__ = [
+    "CHECK",
+    "KINDS",
+    "PUBLISHED",
     "Comparison",
     "Entry",
     "Figure",
@@ -40,10 +44,17 @@ __all__ = [
     "available",
     "compute",
     "environment",
+    "headline",
     "register",
     "run",
     "write_report",
 ]
+
+#: :attr:`Comparison.kind` of a number, formula or claim the paper prints
+PUBLISHED = "published"
+#: :attr:`Comparison.kind` of an internal check (certificate, consistency, derived form)
+CHECK = "check"
+KINDS = (PUBLISHED, CHECK)
 
 # Modules holding entries; importing one registers its entries.
 _ENTRY_MODULES = ("paper000", "paper001", "paper002")
@@ -62,6 +73,12 @@ class Comparison:
     number wrong. Such a row is expected *not* to agree: its verdict is ``erratum`` when
     it does not, and ``AGREES despite erratum`` (a failure: the erratum needs another
     look) when it does.
+
+    ``kind`` says what the row is. ``"published"`` (the default): a number, formula or
+    claim the paper prints, evaluated from the problem data. ``"check"``: an internal
+    check the paper does not state — a certificate of one of our solvers, two of our
+    computations agreeing, a closed form we derived, a sanity bound. The report counts
+    the two kinds apart.
     """
 
     quantity: str
@@ -73,6 +90,14 @@ class Comparison:
     unit: str = ""
     note: str = ""
     erratum: str = ""
+    kind: str = PUBLISHED
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InvalidParameterError(
+                f"Comparison: the 'kind' argument must be one of {KINDS}; got {self.kind!r} "
+                "instead."
+            )
 
     @property
     def difference(self) -> float:
@@ -108,30 +133,6 @@ class Table:
     name: str
     columns: tuple[str, ...]
     rows: tuple[tuple, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Series:
-    label: str
-    x: np.ndarray
-    y: np.ndarray
-    style: str = "line"  # "line", "dashed", "markers", "line+markers"
-
-
-@dataclasses.dataclass(frozen=True)
-class Figure:
-    """Data of a figure written as ``<name>.png`` (drawn by :mod:`leakage.plotting`)."""
-
-    name: str
-    title: str
-    xlabel: str
-    ylabel: str
-    series: tuple[Series, ...]
-    logy: bool = False
-    integer_x: bool = False
-    logx: bool = False
-    #: optional heat map ``(x (n,), y (m,), z (m, n), colorbar label)`` under the series
-    image: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,6 +263,7 @@ def _comparisons_csv(rep: Reproduction) -> Table:
             "unit",
             "verdict",
             "erratum",
+            "kind",
         ),
         rows=tuple(
             (
@@ -275,6 +277,7 @@ def _comparisons_csv(rep: Reproduction) -> Table:
                 c.unit,
                 c.verdict,
                 c.erratum,
+                c.kind,
             )
             for c in rep.comparisons
         ),
@@ -289,15 +292,16 @@ def _cell(text: str) -> str:
 def _section(rep: Reproduction, files: list[str]) -> str:
     lines = [f"## `{rep.id}` — {rep.title}", "", f"*{rep.paper}.* {rep.description}", ""]
     lines += [
-        "| quantity | where | published | ours | abs. difference | tolerance | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| quantity | where | published | ours | abs. difference | tolerance | verdict | kind |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c in rep.comparisons:
         rel = "" if c.relation == "==" else c.relation + " "
         unit = f" {c.unit}" if c.unit else ""
         lines.append(
             f"| {_cell(c.quantity)} | {_cell(c.source)} | {rel}{_fmt(c.published)}{unit} "
-            f"| {_fmt(c.ours)}{unit} | {c.difference:.3g} | {c.tolerance:.3g} | {c.verdict} |"
+            f"| {_fmt(c.ours)}{unit} | {c.difference:.3g} | {c.tolerance:.3g} | {c.verdict} "
+            f"| {c.kind} |"
         )
     errata: dict[str, list[str]] = {}
     for c in rep.comparisons:
@@ -326,14 +330,33 @@ def _section(rep: Reproduction, files: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def headline(comparisons: Sequence[Comparison]) -> str:
+    """The report's first line: published numbers and internal checks counted apart.
+
+    >>> headline([Comparison("a", 1.0, 1.0, 0.0, "s"), Comparison("b", 0.0, 0.0, 0.0, "s",
+    ...           kind=CHECK)])
+    '**1 of 1 published numbers reproduced**. **1 of 1 internal checks pass**.'
+    """
+    pub = [c for c in comparisons if c.kind == PUBLISHED]
+    chk = [c for c in comparisons if c.kind == CHECK]
+    bad = sum(not c.ok for c in pub)
+    errata = sum(c.ok and bool(c.erratum) for c in pub)
+    chk_bad = sum(not c.ok for c in chk)
+    return (
+        f"**{len(pub) - bad - errata} of {len(pub)} published numbers reproduced**"
+        + (f"; {errata} differ as ERRATA.md documents" if errata else "")
+        + (f"; {bad} do not match (see the verdict column)." if bad else ".")
+        + f" **{len(chk) - chk_bad} of {len(chk)} internal checks pass**"
+        + (f"; {chk_bad} fail (see the verdict column)." if chk_bad else ".")
+    )
+
+
 def write_report(reps: Sequence[Reproduction], out_dir: Path, files: dict[str, list[str]]) -> Path:
     """Write ``report.md`` summarizing ``reps`` (atomically) and return its path."""
     from .. import __version__
     from ..io import atomic_write
 
-    n = sum(len(r.comparisons) for r in reps)
-    bad = sum(not c.ok for r in reps for c in r.comparisons)
-    errata = sum(c.ok and bool(c.erratum) for r in reps for c in r.comparisons)
+    rows = [c for r in reps for c in r.comparisons]
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = [
         "# Reproduction report",
@@ -341,9 +364,12 @@ def write_report(reps: Sequence[Reproduction], out_dir: Path, files: dict[str, l
         f"`leakage` {__version__}, {stamp}. Information quantities are in bits unless a row "
         "says otherwise.",
         "",
-        f"**{n - bad - errata} of {n} published numbers reproduced**"
-        + (f"; {errata} differ as ERRATA.md documents" if errata else "")
-        + (f"; {bad} do not match (see the verdict column)." if bad else "."),
+        headline(rows),
+        "",
+        "Rows of kind *published* set a number, formula or claim printed in a paper beside "
+        "ours; rows of kind *check* are internal checks the papers do not state (solver "
+        "certificates, two of our computations agreeing, closed forms we derived) and are "
+        "counted apart.",
         "",
     ]
     body = [_section(r, files.get(r.id, [])) for r in reps]

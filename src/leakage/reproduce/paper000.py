@@ -26,9 +26,11 @@ from ..ratedistortion import (
     rate_distortion,
     successive_refinement_rate,
 )
-from . import Comparison, Figure, Reproduction, Series, Table, register
+from . import CHECK, Comparison, Figure, Reproduction, Series, Table, register
 
 PAPER = "Wu, Bai, Zhou — Successive refinement of Shannon cipher system under maximal leakage"
+#: the paper's name in figure titles
+SHORT = "Cipher refinement under maximal leakage"
 
 
 def deterministic_channel(f: np.ndarray, n_out: int) -> sparse.csr_array:
@@ -151,14 +153,14 @@ def intro_example(ns: tuple[int, ...] = (1, 2, 3)) -> Reproduction:
     nn = arr[:, 0]
     fig = Figure(
         name="leakage_vs_n",
-        title="Paper 000, Sec. I: maximal leakage ranks Y above Z; mutual information the reverse",
-        xlabel="n  (X uniform on {0,1}^{8n})",
+        title=f"{SHORT}, Sec. I: maximal leakage ranks Y above Z; mutual information the reverse",
+        xlabel=r"$n$  ($X$ uniform on $\{0,1\}^{8n}$)",
         ylabel="leakage (bits)",
         series=(
-            Series("L(X→Y) = log(2^{8n-3}+1)", nn, arr[:, 2], "line+markers"),
-            Series("L(X→Z) = n+1", nn, arr[:, 3], "line+markers"),
-            Series("I(X;Y) ≈ n+0.169", nn, arr[:, 4], "dashed"),
-            Series("I(X;Z) = n+1", nn, arr[:, 5], "markers"),
+            Series(r"$L(X\to Y) = \log_2(2^{8n-3}+1)$", nn, arr[:, 2], "line+markers"),
+            Series(r"$L(X\to Z) = n+1$", nn, arr[:, 3], "line+markers"),
+            Series(r"$I(X;Y) \approx n+0.169$", nn, arr[:, 4], "dashed"),
+            Series(r"$I(X;Z) = n+1$", nn, arr[:, 5], "markers"),
         ),
         integer_x=True,
     )
@@ -228,6 +230,7 @@ def remark4() -> Reproduction:
             "eq. (26)",
             unit="bits",
             note=f"q_lo = {q_lo:.6f}, the ball's type farthest from 1/2",
+            kind=CHECK,
         ),
         Comparison(
             "r2 limit vs closed form H_b(D1) - H_b(D2)",
@@ -236,6 +239,7 @@ def remark4() -> Reproduction:
             1e-9,
             "eq. (27)",
             unit="bits",
+            kind=CHECK,
         ),
     )
     rows = (
@@ -364,6 +368,7 @@ def fig2(n_alpha: int = 200) -> Reproduction:
             unit="bits",
             relation="<=",
             note="bound - value over all points",
+            kind=CHECK,
         ),
     )
     rows = tuple(
@@ -373,14 +378,25 @@ def fig2(n_alpha: int = 200) -> Reproduction:
     star = np.array([a_star_closed, a_star_closed])
     fig = Figure(
         name="fig2_regions_vs_alpha",
-        title="Paper 000, Fig. 2: Λ1, Λ2, Λ2out vs the JEP exponent α (Bern(0.3), Hamming)",
-        xlabel="α (bits)",
+        title=f"{SHORT}, Fig. 2: Λ1, Λ2, Λ2out vs the JEP exponent α (Bern(0.3), Hamming)",
+        xlabel=r"$\alpha$ (bits)",
         ylabel="normalized maximal leakage (bits)",
         series=(
-            Series("Λ1(α)", alphas, L1, "line"),
-            Series("Λ2(α) (inner)", alphas, L2, "line"),
-            Series("Λ2out(α) (outer)", alphas, L2o, "dashed"),
-            Series("α* = D_b(0.5‖0.3)", star, np.array([0.0, float(L2.max())]), "dashed"),
+            Series(r"$\Lambda_1(\alpha)$", alphas, L1, "line"),
+            Series(r"$\Lambda_2(\alpha)$ (inner)", alphas, L2, "line"),
+            Series(r"$\Lambda_2^{\mathrm{out}}(\alpha)$ (outer)", alphas, L2o, "dashed"),
+            Series(
+                r"$\alpha^* = D_b(0.5\,\|\,0.3)$",
+                star,
+                np.array([0.0, float(L2.max())]),
+                "dashed",
+            ),
+        ),
+        note=(
+            r"$\Lambda_2$ (inner, solid) and $\Lambda_2^{\mathrm{out}}$ (outer, dashed) "
+            "coincide over the whole range of α: one curve, drawn twice."
+            if float(np.abs(L2 - L2o).max()) <= 1e-9
+            else ""
         ),
     )
     return Reproduction(
@@ -459,7 +475,15 @@ def fig3(n_alpha: int = 60, n_r1: int = 41) -> Reproduction:
     closed = np.array([binary_entropy(_ball_top(p, a)) for a in alphas]) - binary_entropy(D1)
     comps = (
         *(
-            Comparison(f"Λ1(α={a}, r1={r}) direct vs surface", s, d, 1e-9, "Fig. 3", unit="bits")
+            Comparison(
+                f"Λ1(α={a}, r1={r}) direct vs surface",
+                s,
+                d,
+                1e-9,
+                "Fig. 3",
+                unit="bits",
+                kind=CHECK,
+            )
             for a, r, d, s, _ in checks
         ),
         Comparison(
@@ -478,20 +502,26 @@ def fig3(n_alpha: int = 60, n_r1: int = 41) -> Reproduction:
     )
     fig_s = Figure(
         name="fig3_surface",
-        title="Paper 000, Fig. 3: Λ1(α, r1) for Bern(0.3), D1 = 0.2 (bits)",
-        xlabel="α (bits)",
-        ylabel="key rate r1 (bits)",
-        series=(Series("slice r1 = 0.06", alphas, np.full_like(alphas, 0.06), "dashed"),),
+        title=f"{SHORT}, Fig. 3: Λ1(α, r1) for Bern(0.3), D1 = 0.2 (bits)",
+        xlabel=r"$\alpha$ (bits)",
+        ylabel=r"key rate $r_1$ (bits)",
+        series=(Series(r"slice $r_1 = 0.06$", alphas, np.full_like(alphas, 0.06), "dashed"),),
         image=(alphas, r1s, Z, "Λ1 (bits)"),
     )
     fig_c = Figure(
         name="fig3_slice",
-        title="Paper 000, Fig. 3: the slice r1 = 0.06 of Λ1 (Fig. 2's Λ1 curve)",
-        xlabel="α (bits)",
-        ylabel="Λ1 (bits)",
+        title=f"{SHORT}, Fig. 3: the slice r1 = 0.06 of Λ1 (Fig. 2's Λ1 curve)",
+        xlabel=r"$\alpha$ (bits)",
+        ylabel=r"$\Lambda_1$ (bits)",
         series=(
-            Series("Λ1(α, r1=0.06)", alphas, slice_, "line"),
+            Series(r"$\Lambda_1(\alpha, r_1=0.06)$", alphas, slice_, "line"),
             Series("eq. (30)", alphas, np.maximum(closed - 0.06, 0.0), "dashed"),
+        ),
+        note=(
+            "The computed slice (solid) and the closed form eq. (30) (dashed) coincide at "
+            "every α: one curve, drawn twice."
+            if float(np.abs(slice_ - np.maximum(closed - 0.06, 0.0)).max()) <= 1e-9
+            else ""
         ),
     )
     return Reproduction(
@@ -678,6 +708,7 @@ def readings(alpha: float = 0.01, r1: float = 0.05, r2: float = 0.05) -> Reprodu
             float(vals[0] < vals[1] < vals[2]),
             0.0,
             "ERRATA (R1 readings)",
+            kind=CHECK,
         )
     )
     comps.append(
@@ -687,6 +718,7 @@ def readings(alpha: float = 0.01, r1: float = 0.05, r2: float = 0.05) -> Reprodu
             float(is_successively_refinable(P, d1, d2, D1, D2)),
             0.0,
             "Remark 5 definition",
+            kind=CHECK,
         )
     )
     return Reproduction(
@@ -752,6 +784,7 @@ def finite_n(ns: tuple[int, ...] = tuple(range(4, 21))) -> Reproduction:
                 "Definition 2",
                 relation="<=",
                 unit="bits",
+                kind=CHECK,
             )
         )
         comps.append(
@@ -763,29 +796,38 @@ def finite_n(ns: tuple[int, ...] = tuple(range(4, 21))) -> Reproduction:
                 "data processing",
                 relation=">=",
                 unit="bits",
+                kind=CHECK,
             )
         )
     nn = np.array([r.n for r in rows], dtype=float)
     fig = Figure(
         name="finite_n",
-        title="Paper 000: the built code's exact leakage and JEP exponent against n "
+        title=f"{SHORT}: the built code's exact leakage and JEP exponent against n "
         "(Bern(0.3), D1=0.2, D2=0.1, r1=0.06, r2=0.1, α=0.05)",
-        xlabel="blocklength n",
+        xlabel="blocklength $n$",
         ylabel="bits per symbol",
         series=(
-            Series("(1/n) L(Xⁿ→M1)", nn, np.array([r.L1_per_symbol for r in rows]), "line+markers"),
             Series(
-                "(1/n) L(Xⁿ→M1M2)", nn, np.array([r.L12_per_symbol for r in rows]), "line+markers"
+                r"$\frac{1}{n}L(X^n\to M_1)$",
+                nn,
+                np.array([r.L1_per_symbol for r in rows]),
+                "line+markers",
             ),
             Series(
-                "JEP exponent -(1/n) log Pe",
+                r"$\frac{1}{n}L(X^n\to M_1M_2)$",
+                nn,
+                np.array([r.L12_per_symbol for r in rows]),
+                "line+markers",
+            ),
+            Series(
+                r"JEP exponent $-\frac{1}{n}\log_2 P_e$",
                 nn,
                 np.array([min(r.jep_exponent, 5.0) for r in rows]),
                 "markers",
             ),
-            Series("Λ1 (limit)", nn, np.full_like(nn, reg.L1), "dashed"),
-            Series("Λ2 (limit)", nn, np.full_like(nn, reg.L2_inner), "dashed"),
-            Series("α", nn, np.full_like(nn, alpha), "dashed"),
+            Series(r"$\Lambda_1$ (limit)", nn, np.full_like(nn, reg.L1), "dashed"),
+            Series(r"$\Lambda_2$ (limit)", nn, np.full_like(nn, reg.L2_inner), "dashed"),
+            Series(r"$\alpha$", nn, np.full_like(nn, alpha), "dashed"),
         ),
         integer_x=True,
     )

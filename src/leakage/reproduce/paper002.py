@@ -18,12 +18,14 @@ import numpy as np
 from ..errors import InfeasibleError
 from ..hypothesis import design_binary, design_mary, optimal_mechanism
 from ..measures import entropy, kl_divergence, renyi_divergence
-from . import Comparison, Figure, Reproduction, Series, Table, register
+from . import CHECK, Comparison, Figure, Reproduction, Series, Table, register
 
 PAPER = (
     "Liao, Sankar, Tan, Calmon — Hypothesis testing under mutual information privacy "
     "constraints in the high privacy regime"
 )
+#: the paper's name in figure titles
+SHORT = "Hypothesis testing under MI privacy"
 
 TABLE_I = (
     ((0.55, 0.45), (0.95, 0.05)),
@@ -103,6 +105,55 @@ def _certificate(gaps: np.ndarray) -> Comparison:
             if not over
             else f"{over} NOT CERTIFIED: a solver limit stopped them (ConvergenceWarning)"
         ),
+        kind=CHECK,
+    )
+
+
+_XLABEL = r"normalized leakage $\epsilon\,/\min_k H(p_k)$"
+_YLABEL = r"normalized utility $U(W)\,/\,U(\mathrm{identity})$"
+#: relative distance below which two curves are drawn on top of each other (log axes)
+OVERLAP_RTOL = 0.02
+
+
+def _coincidences(series) -> str:
+    """Which curves of a figure lie on one another (within ``OVERLAP_RTOL``), in words: a
+    reader must know why a curve in the legend seems to be missing. Curves that coincide
+    at every point are named as one group; partial overlaps pair by pair."""
+    n = len(series)
+    group = list(range(n))  # union-find over "coincide at every point"
+    partial = []
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i, a in enumerate(series):
+        for j in range(i + 1, n):
+            b = series[j]
+            if a.x.shape != b.x.shape or not np.allclose(a.x, b.x):
+                continue
+            close = np.abs(a.y / b.y - 1.0) <= OVERLAP_RTOL
+            if close.all():
+                group[root(j)] = root(i)
+            elif close.any():
+                partial.append(
+                    f"{a.label} and {b.label} coincide at {int(close.sum())} of {close.size} "
+                    f"points ({a.x[close].min():.2g} to {a.x[close].max():.2g})"
+                )
+    clusters: dict[int, list[str]] = {}
+    for i in range(n):
+        clusters.setdefault(root(i), []).append(series[i].label)
+    parts = [
+        ", ".join(labels[:-1]) + f" and {labels[-1]} coincide at every point"
+        for labels in clusters.values()
+        if len(labels) > 1
+    ] + partial
+    if not parts:
+        return ""
+    return (
+        f"Curves within {OVERLAP_RTOL:.0%} of each other are drawn on top of one another "
+        "(W* dashed with hollow markers of different shapes): " + "; ".join(parts) + "."
     )
 
 
@@ -126,9 +177,10 @@ def _entry(eid: str, title: str, groups, claims, fig: str, renyi: bool) -> Repro
             rows = curve(ps, kind, a)
             gaps += rows[:, 4].tolist()
             lab = "D" if kind == "kl" else f"D_{a:g}"
+            mlab = "$D$" if kind == "kl" else f"$D_{{{a:g}}}$"
             series += [
-                Series(f"W' ({lab})", rows[:, 0], rows[:, 1], "line+markers"),
-                Series(f"W* certified ({lab})", rows[:, 0], rows[:, 2], "dashed"),
+                Series(f"$W'$ ({mlab})", rows[:, 0], rows[:, 1], "line+markers"),
+                Series(f"$W^*$ certified ({mlab})", rows[:, 0], rows[:, 2], "dashed+markers"),
             ]
             for r in rows:
                 table_rows.append((name, kind, *(float(v) for v in r)))
@@ -166,12 +218,13 @@ def _entry(eid: str, title: str, groups, claims, fig: str, renyi: bool) -> Repro
         figures.append(
             Figure(
                 name=f"{eid}_{name.lower().replace(' ', '')}",
-                title=f"Paper 002 {fig}, {name} {tuple(ps)}",
-                xlabel="normalized leakage eps / min_k H(p_k)",
-                ylabel="normalized utility U(W) / U(identity)",
+                title=f"{SHORT}, {fig}: {name} {tuple(ps)}",
+                xlabel=_XLABEL,
+                ylabel=_YLABEL,
                 series=tuple(series),
                 logx=True,
                 logy=True,
+                note=_coincidences(series),
             )
         )
     comps.append(_certificate(np.array(gaps)))
@@ -276,13 +329,14 @@ def mary() -> Reproduction:
                     1e-12,
                     "weak duality",
                     relation="<=",
+                    kind=CHECK,
                 )
             )
         a = np.array(pts)
         gaps += a[:, 3].tolist()
         series += [
-            Series(f"W' ({label})", a[:, 0], a[:, 1], "line+markers"),
-            Series(f"W* certified ({label})", a[:, 0], a[:, 2], "dashed"),
+            Series(f"$W'$ ({label})", a[:, 0], a[:, 1], "line+markers"),
+            Series(f"$W^*$ certified ({label})", a[:, 0], a[:, 2], "dashed+markers"),
         ]
     return Reproduction(
         id="002-mary",
@@ -304,12 +358,13 @@ def mary() -> Reproduction:
         figures=(
             Figure(
                 name="002_mary",
-                title="Paper 002 beyond the paper: M = 3",
-                xlabel="normalized leakage eps / min_k H(p_k)",
-                ylabel="normalized utility U(W) / U(identity)",
+                title=f"{SHORT}, beyond the paper: M = 3",
+                xlabel=_XLABEL,
+                ylabel=_YLABEL,
                 series=tuple(series),
                 logx=True,
                 logy=True,
+                note=_coincidences(series),
             ),
         ),
     )
