@@ -651,9 +651,9 @@ def mutual_information(
     >>> import numpy as np
     >>> from leakage import estimate
     >>> x = np.array([0, 0, 1, 1] * 50)
-    >>> est = estimate.mutual_information(x, x, method="plugin", rng=0)
+    >>> est = estimate.mutual_information(x, x, method="plugin", interval=None)
     >>> est.value, est.interval
-    (1.0, 'bootstrap-percentile')
+    (1.0, 'none')
     """
     fn = "mutual_information"
     method = check_choice(method, MI_METHODS, func=_PREFIX + fn, name="method")
