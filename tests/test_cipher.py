@@ -245,3 +245,18 @@ def test_errors():
         lk.cipher.leakage_region_curve(
             [0.3, 0.7], "hamming", "hamming", D1=0.2, D2=0.1, R1=None, r1=0, r2=0, alphas=[]
         )
+
+
+def test_leakage_region_curve_accepts_alpha_zero_the_ball_of_p():
+    """alpha = 0: the ball is {P}; Lambda_1 = R(P, D1) - r1 exactly (binary Hamming:
+    h(0.3) - h(0.2)), certified, and the curve is continuous into alpha > 0."""
+    from leakage import entropy
+
+    kw = dict(D1=0.2, D2=0.1, R1=None, r1=0.06, r2=0.1)
+    c = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", alphas=[1e-9, 0], **kw)
+    exact = entropy([0.3, 0.7]) - entropy([0.2, 0.8]) - 0.06
+    assert c[1].alpha == 0 and c[1].certified
+    assert c[1].L1 == pytest.approx(exact, abs=1e-12)
+    assert c[1].L1 <= c[0].L1 <= c[1].L1 + 1e-4
+    with pytest.raises(lk.InvalidParameterError, match=">= 0"):
+        lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", alphas=[-0.1], **kw)

@@ -484,19 +484,20 @@ def leakage_region_curve(
     certified exactly as a single call. ``progress(i, n)`` is called after each point.
 
     ``alphas`` must be a non-empty 1-D array of at most ``MAX_ALPHAS`` (10**4) finite
-    exponents > 0; ``progress`` None or a callable. Other arguments, and the errors, as in
+    exponents >= 0 (``0``: the ball is ``{P}``, the curve's first point, evaluated
+    exactly); ``progress`` None or a callable. Other arguments, and the errors, as in
     :func:`leakage_region`.
     """
     fn = "leakage_region_curve"
     base, pv, d1v, d2v, D1, D2, R1n, reading, _ = _setup(p, d1, d2, D1, D2, R1, base, None, fn)
-    req = f"be a non-empty 1-D array of at most {MAX_ALPHAS:,} finite exponents > 0"
+    req = f"be a non-empty 1-D array of at most {MAX_ALPHAS:,} finite exponents >= 0"
     try:
         al = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(
             f"{fn}: the 'alphas' argument must {req}; got {alphas!r:.80} instead."
         ) from exc
-    if al.ndim != 1 or al.size == 0 or not np.all(np.isfinite(al)) or al.min() <= 0:
+    if al.ndim != 1 or al.size == 0 or not np.all(np.isfinite(al)) or al.min() < 0:
         raise InvalidParameterError(
             f"{fn}: the 'alphas' argument must {req}; "
             f"got {np.array2string(al, threshold=8)} instead."
@@ -548,6 +549,9 @@ def _region_searches(terms, pv, alpha_n, r1n, r2n, tol_n, max_evals, prev=None, 
         stop = -math.inf
         if j == 2:  # max (S - A) only matters if it beats the other branches of (17)
             stop = max(res[1].value - r1n - r2n, res[0].value - r1n, 0.0) + r2n
+        if alpha_n == 0:  # the ball {P}: the value at P is the exact maximum
+            res.append(_extremum(f, pv, None, math.nan, "max", tol_n, max_evals))
+            continue
         if whole is not None and kl(whole[j].argopt, pv) <= alpha_n:
             res.append(whole[j])
             continue
