@@ -318,3 +318,36 @@ def test_a_failed_parquet_apply_leaves_no_file_and_no_finalizer_traceback(tmp_pa
     gc.collect()
     assert not out.exists()
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+# ------------------------------------------------------------------ integrity of the file
+
+
+def test_release_file_carries_a_hash_of_its_content_and_edits_are_refused(release, tmp_path):
+    import json
+
+    path = tmp_path / "r.json"
+    release.save(path)
+    data = json.loads(path.read_text())
+    content = {k: v for k, v in data.items() if k != "sha256"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert data["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    # layout is not content: the same data re-indented loads
+    relaid = tmp_path / "relaid.json"
+    relaid.write_text(json.dumps(data, indent=7))
+    assert rl.Release.load(relaid).budgets.tolist() == release.budgets.tolist()
+    # a valid-looking edit (a looser budget) is refused, and loads only with force, loudly
+    data["budgets"] = [0.5] * 4
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    with pytest.raises(lk.IntegrityError, match="does not match its integrity hash"):
+        rl.Release.load(edited)
+    with pytest.warns(lk.IntegrityWarning, match="loaded anyway"):
+        forced = rl.Release.load(edited, force=True)
+    assert forced.budgets.tolist() == [0.5] * 4
+    # a file without the hash (written before it existed) is refused the same way
+    del data["sha256"]
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(data))
+    with pytest.raises(lk.IntegrityError, match="no integrity hash"):
+        rl.Release.load(bare)

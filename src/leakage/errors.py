@@ -19,6 +19,8 @@ __all__ = [
     "ConvergenceWarning",
     "DesignWarning",
     "InfeasibleError",
+    "IntegrityError",
+    "IntegrityWarning",
     "InvalidDistributionError",
     "InvalidParameterError",
     "LeakageError",
@@ -49,6 +51,15 @@ class InvalidParameterError(LeakageError, ValueError):
 
 class InfeasibleError(LeakageError):
     """The requested problem has no feasible point (e.g. a budget that cannot be met)."""
+
+
+class IntegrityError(LeakageError, ValueError):
+    """A file written by the library (e.g. a release) does not match its integrity hash:
+    it was edited or damaged after it was written."""
+
+
+class IntegrityWarning(UserWarning):
+    """A file was loaded although its integrity hash is missing or does not match."""
 
 
 class SolverError(LeakageError):

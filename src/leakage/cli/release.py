@@ -28,6 +28,15 @@ from ._common import (
     to_jsonable,
 )
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Load a release file whose integrity hash is missing or does not match "
+        "(its fields are still checked; a warning says so).",
+    ),
+]
+
 release_app = typer.Typer(
     no_args_is_help=True,
     help=(
@@ -268,6 +277,7 @@ def _release_apply(
             help="With --engine dask: threads, processes, or a Dask cluster's address (tcp://...).",
         ),
     ] = None,
+    force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Add the released column to every record (streamed; the output appears atomically).
@@ -277,7 +287,7 @@ def _release_apply(
     """
     from ..release import Release, apply
 
-    r = Release.load(release)
+    r = Release.load(release, force=force)
     common = dict(seed=seed, column=column, unknown=unknown, overwrite=overwrite)
     if engine == "dask":
         from ..release import apply_dask
@@ -324,13 +334,14 @@ def _release_audit(
     level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     plot: Annotated[Path | None, typer.Option("--plot", metavar="PNG")] = None,
+    force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Plug-in leakage of each released letter with bootstrap intervals, beside the
     design's exact value and the budget; flags letters whose design value lies outside."""
     from ..release import Release, audit, plot_audit
 
-    r = Release.load(release)
+    r = Release.load(release, force=force)
     with _naming_options({**_RELEASE_OPTIONS, "rng": "--seed"}):
         a = audit(r, data, column=column, bootstrap=bootstrap, level=level, rng=seed)
     if plot is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_channel, as_joint, check_choice
-from ..errors import InfeasibleError, InvalidParameterError, LeakageError
+from ..errors import (
+    InfeasibleError,
+    IntegrityError,
+    IntegrityWarning,
+    InvalidParameterError,
+    LeakageError,
+)
 from ..mechanism import Mechanism
 from ..results import PointwiseDesign, to_jsonable
 from ._checks import check_finite, check_instance, check_path, is_real, param_error, show
@@ -285,11 +293,14 @@ class Release:
         return Coder.for_column(self.labels_x, self.bins, self.private)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The release as JSON-ready data, with ``"sha256"``: the SHA-256 of the rest in
+        canonical form (sorted keys, no spaces), checked by :meth:`load`."""
+        content = {
             "format": _FORMAT,
             "mechanism": self.mechanism.to_dict(),
             **{k: to_jsonable(getattr(self, k)) for k in _FIELDS if k != "mechanism"},
         }
+        return {**content, "sha256": _digest(content)}
 
     def save(self, path) -> None:
         """Write the release as JSON, atomically."""
@@ -300,8 +311,12 @@ class Release:
             f.write("\n")
 
     @classmethod
-    def load(cls, path) -> Release:
-        """Read a release written by :meth:`save`; every field is validated again.
+    def load(cls, path, *, force: bool = False) -> Release:
+        """Read a release written by :meth:`save`; every field is validated again, and the
+        file's ``"sha256"`` must match its content (an edited file is refused).
+
+        ``force=True`` loads a file whose hash is missing or does not match, with a
+        :class:`~leakage.IntegrityWarning` (its fields are still validated).
 
         Raises
         ------
@@ -339,7 +354,34 @@ class Release:
                 f'"format": "{_FORMAT}"); got \'{path}\', which is not a release file '
                 f"({what}), instead."
             )
-        return cls(**_Fields(fn, path).validate(data))
+        release = cls(**_Fields(fn, path).validate(data))
+        stored = data.get("sha256")
+        content = {k: v for k, v in data.items() if k != "sha256"}
+        if stored != _digest(content):
+            problem = (
+                'has no integrity hash ("sha256")'
+                if stored is None
+                else 'does not match its integrity hash ("sha256"): it was edited or damaged'
+            )
+            if not force:
+                raise IntegrityError(
+                    f"{fn}: the release file '{path}' {problem}; a release is applied to "
+                    "records as written, so it is refused. Design it again, or pass "
+                    "force=True (CLI: --force) to load it anyway."
+                )
+            warnings.warn(
+                f"{fn}: the release file '{path}' {problem}; loaded anyway because of "
+                "force=True: its fields are valid, but nothing vouches for its content.",
+                IntegrityWarning,
+                stacklevel=2,
+            )
+        return release
+
+
+def _digest(content: Mapping) -> str:
+    """SHA-256 of ``content`` as canonical JSON (sorted keys, compact separators)."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _robust(fitted, d: PointwiseDesign, func, q, base: float) -> PointwiseDesign:
