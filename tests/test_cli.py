@@ -1357,7 +1357,9 @@ def test_ldp_report_protocol_and_channel(tmp_path):
     assert_one_line_error(run("ldp", "report", "--protocol", "grr"), "--k")
 
 
-def test_release_apply_refuses_an_edited_release_file_unless_forced(tmp_path):
+def _edited_release_apply(tmp_path) -> tuple[str, ...]:
+    """A designed release file with its budgets edited afterwards, and the apply command
+    line for it (without --out)."""
     data = _fair_like(tmp_path)
     rel = tmp_path / "r.json"
     design = ("release", "design", "--data", str(data), "--private", "x", "--useful")
@@ -1365,7 +1367,11 @@ def test_release_apply_refuses_an_edited_release_file_unless_forced(tmp_path):
     edited = json.loads(rel.read_text())
     edited["budgets"] = [0.3] * 4
     rel.write_text(json.dumps(edited))
-    apply = ("release", "apply", "--release", str(rel), "--data", str(data), "--seed", "4")
+    return ("release", "apply", "--release", str(rel), "--data", str(data), "--seed", "4")
+
+
+def test_release_apply_refuses_an_edited_release_file_unless_forced(tmp_path):
+    apply = _edited_release_apply(tmp_path)
     assert_one_line_error(
         run(*apply, "--out", str(tmp_path / "o.parquet")), "integrity hash", "--force"
     )
@@ -1374,26 +1380,7 @@ def test_release_apply_refuses_an_edited_release_file_unless_forced(tmp_path):
 
 @pytest.mark.filterwarnings("default::leakage.errors.IntegrityWarning")
 def test_release_apply_force_loads_an_edited_file_with_a_warning(tmp_path):
-    data = _fair_like(tmp_path)
-    rel = tmp_path / "r.json"
-    design = ("release", "design", "--data", str(data), "--private", "x", "--useful")
-    run_json(*design, "occupation", "--eps", "0.03,0.03,0.03,0.03", "--out", str(rel))
-    edited = json.loads(rel.read_text())
-    edited["budgets"] = [0.3] * 4
-    rel.write_text(json.dumps(edited))
     out = tmp_path / "o.parquet"
-    r = run(
-        "release",
-        "apply",
-        "--release",
-        str(rel),
-        "--data",
-        str(data),
-        "--seed",
-        "4",
-        "--out",
-        str(out),
-        "--force",
-    )
+    r = run(*_edited_release_apply(tmp_path), "--out", str(out), "--force")
     assert r.exit_code == 0, r.output
     assert "loaded anyway" in streams(r)[1] and out.exists()

@@ -416,7 +416,9 @@ def from_system(
                 _warn_if_continuous(y)
             with warnings.catch_warnings(record=True) as caught:  # only the last look's
                 warnings.simplefilter("always")
-                est = _look(estimator, secrets, y, kw, look_level, z, knn, g_interval)
+                # discrete: count once per look; the estimator takes the table
+                table = None if knn else D.counts(secrets, y)
+                est = _look(estimator, secrets, y, table, kw, look_level, z, g_interval)
             history.append((n_j, est.value, est.lower, est.upper))
             if bar is not None:
                 bar.update(
@@ -451,7 +453,7 @@ def from_system(
         seconds=time.perf_counter() - start,
     )
     if not knn:
-        details["counts"] = D.counts(secrets, y)
+        details["counts"] = table
     if stopped != "width":
         needed = math.ceil(n * (est.width / width) ** 2) if est.width > 0 else n
         details["samples_needed"] = needed
@@ -490,11 +492,11 @@ def _warn_if_continuous(y: np.ndarray) -> None:
         )
 
 
-def _look(estimator, x, y, kw, look_level, z, knn, gen) -> Estimate:
+def _look(estimator, x, y, table, kw, look_level, z, gen) -> Estimate:
     """One look: the estimate and its interval at ``look_level``."""
-    est = estimator(x, y, level=look_level, rng=gen, **kw)
-    if not knn:
-        return est
+    if table is not None:  # discrete observables: the estimator's own interval
+        return estimator(table, level=look_level, rng=gen, **kw)
+    est = estimator(x, y, level=look_level, rng=gen, **kw)  # knn: value +- z se below
     d = est.details
     raw = d.get("raw_value", est.value)
     se = d["standard_error"]
