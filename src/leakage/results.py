@@ -38,6 +38,12 @@ class Status(str, enum.Enum):
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     ITERATION_LIMIT = "iteration_limit"
+    """Stopped by ``max_iter`` before the tolerance was certified; the gap says how far."""
+    NOT_CERTIFIED = "not_certified"
+    """Stopped by a time, size or cell limit (``max_time``, ``max_cells``, ``max_nodes``,
+    an alphabet-size limit) before the tolerance was certified. The returned value is a
+    feasible point evaluated exactly; the result's bound and ``gap`` are proved but wider
+    than requested, and a :class:`~leakage.errors.ConvergenceWarning` names the limit."""
     SOLVER_ERROR = "solver_error"
 
 
