@@ -50,12 +50,26 @@ def make_file(path: Path, rows: int) -> None:
             )
 
 
+#: a fixed, published key: benchmarks only, never a real release's
+KEY = bytes(32)
+
+
 def child(src: str, out: str, release_path: str) -> None:
     from leakage import release as rl
 
     r = rl.Release.load(release_path)
     t0 = time.perf_counter()
-    info = rl.apply(r, src, out, seed=1, overwrite=True)
+    # the public table (the released column and the row id), with the private audit file
+    info = rl.apply(
+        r,
+        src,
+        out,
+        key=KEY,
+        release_id="bench",
+        keep=["id"],
+        audit_out=out + ".audit.parquet",
+        overwrite=True,
+    )
     info["seconds"] = time.perf_counter() - t0
     info["rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(info))
@@ -104,11 +118,20 @@ def main() -> int:
 
         with (
             LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as c,
-            Client(c),
+            Client(c) as client,
         ):
             dout = Path(d) / "dask.parquet"
             t0 = time.perf_counter()
-            rl.apply_dask(rl.Release.load(rel), src, dout, seed=1)
+            rl.apply_dask(
+                rl.Release.load(rel),
+                src,
+                dout,
+                key=KEY,
+                release_id="bench",
+                keep=["id"],
+                audit_out=str(dout) + ".audit.parquet",
+                scheduler=client,
+            )
             t_dask = time.perf_counter() - t0
         same = dout.read_bytes() == out.read_bytes()
     ok2 = info["seconds"] < 60 and info["rss_gb"] < 1

@@ -23,6 +23,8 @@ from leakage.mechanism import Mechanism
 pytestmark = pytest.mark.filterwarnings("ignore::leakage.errors.SmallCountWarning")
 
 IPE = lk.InvalidParameterError
+#: a 256-bit test key (never a real release's key)
+KEY = bytes(range(32))
 IDE = lk.InvalidDistributionError
 JOINT = np.array([[0.15, 0.2, 0.0625, 0.05], [0.35, 0.05, 0.0625, 0.075]])
 
@@ -38,8 +40,10 @@ def ctx(tmp_path_factory):
     )
     fitted = rl.fit(df, "x", "y")
     release = rl.design(fitted, [0.3] * 4)
-    out = rl.apply_frame(release, df, seed=1)
-    released = pa.Table.from_pandas(out.astype({"released": str}), preserve_index=False)
+    out = rl.apply_frame(release, df, key=KEY)
+    # an audit table: X beside the released column (what apply writes to audit_out)
+    audit_frame = pd.DataFrame({"x": df["x"], "released": out["released"].astype(str)})
+    released = pa.Table.from_pandas(audit_frame, preserve_index=False)
     release.save(tmp / "release.json")
     mech = Mechanism(np.array([[0.5, 0.5], [0.0, 1.0]]))
     mech.save(tmp / "mechanism.json")
@@ -148,11 +152,11 @@ CASES = [
         "134,217,728 doubles. Draw the stream in smaller pieces",
     ),
     case(
-        "uniforms-seed-negative",
+        "uniforms-stream-key-negative",
         "uniforms",
         lambda c: rl.uniforms(-1, 0, 10),
         IPE,
-        "the 'seed' argument must be an integer in [0, 2**128)",
+        "the 'stream_key' argument must be an integer in [0, 2**128)",
     ),
     case(
         "uniforms-start-negative",
@@ -375,31 +379,111 @@ CASES = [
     ),
     # --- apply_frame / apply / apply_dask
     case(
-        "apply-frame-seed-negative",
+        "apply-frame-seed-removed",
         "apply_frame",
-        lambda c: rl.apply_frame(c.release, c.df, seed=-1),
+        lambda c: rl.apply_frame(c.release, c.df, key=KEY, seed=2026),
         IPE,
-        "the 'seed' argument must be an integer in [0, 2**128) (the key of the Philox "
-        "stream); got -1 instead.",
+        "the 'seed' argument was replaced by 'key': a small integer seed can be found by search",
+    ),
+    case(
+        "apply-frame-key-integer",
+        "apply_frame",
+        lambda c: rl.apply_frame(c.release, c.df, key=2026),
+        IPE,
+        "the 'key' argument must be bytes (e.g. leakage.release.new_key()); got 2026 instead. "
+        "An integer seed can be searched in seconds",
+    ),
+    case(
+        "apply-frame-key-short",
+        "apply_frame",
+        lambda c: rl.apply_frame(c.release, c.df, key=b"2026"),
+        IPE,
+        "the 'key' argument must have at least 128 bits (16 bytes); got a key of 32 bits "
+        "instead. A short key can be found by search",
+    ),
+    case(
+        "apply-frame-key-not-hex",
+        "apply_frame",
+        lambda c: rl.apply_frame(c.release, c.df, key="not a key"),
+        IPE,
+        "the 'key' argument must be bytes or a string of hexadecimal digits",
+    ),
+    case(
+        "apply-frame-release-id-bad",
+        "apply_frame",
+        lambda c: rl.apply_frame(c.release, c.df, key=KEY, release_id="a b"),
+        IPE,
+        "the 'release_id' argument must be None (a new id) or 1 to 64 characters",
+    ),
+    case(
+        "apply-frame-keep-private",
+        "apply_frame",
+        lambda c: rl.apply_frame(c.release, c.df, key=KEY, keep=["x"]),
+        IPE,
+        "the 'keep' argument must not name the private column 'x'; got ['x'] instead. The "
+        "public table never holds X",
+    ),
+    case(
+        "apply-frame-keep-string",
+        "apply_frame",
+        lambda c: rl.apply_frame(c.release, c.df, key=KEY, keep="age"),
+        IPE,
+        "the 'keep' argument must be a list of column names",
     ),
     case(
         "apply-frame-not-a-frame",
         "apply_frame",
-        lambda c: rl.apply_frame(c.release, None, seed=1),
+        lambda c: rl.apply_frame(c.release, None, key=KEY),
         IPE,
         "the 'frame' argument must be a pandas DataFrame; got None instead.",
     ),
     case(
-        "apply-seed-too-large",
+        "apply-out-is-the-source",
         "apply",
-        lambda c: rl.apply(c.release, c.df, c.tmp / "never.csv", seed=2**128),
+        lambda c: rl.apply(
+            c.release, c.tmp / "in.parquet", c.tmp / "in.parquet", key=KEY, overwrite=True
+        ),
         IPE,
-        "the 'seed' argument must be an integer in [0, 2**128)",
+        "the 'out' argument must differ from the source; got '",
+    ),
+    case(
+        "apply-audit-out-is-out",
+        "apply",
+        lambda c: rl.apply(c.release, c.df, c.tmp / "o1.csv", key=KEY, audit_out=c.tmp / "o1.csv"),
+        IPE,
+        "the 'audit_out' argument must differ from 'out'",
+    ),
+    case(
+        "apply-perms-bad",
+        "apply",
+        lambda c: rl.apply(c.release, c.df, c.tmp / "never.csv", key=KEY, perms=0o1777),
+        IPE,
+        "the 'perms' argument must be a file mode in [0, 0o777]",
+    ),
+    case(
+        "apply-dask-scheduler-address",
+        "apply_dask",
+        lambda c: rl.apply_dask(
+            c.release,
+            c.tmp / "in.parquet",
+            c.tmp / "o.parquet",
+            key=KEY,
+            scheduler="tcp://10.0.0.1:8786",
+        ),
+        IPE,
+        "the 'scheduler' argument must be None, one of threads",
+    ),
+    case(
+        "audit-public-table-without-source",
+        "audit",
+        lambda c: rl.audit(c.release, c.released.drop_columns(["x"])),
+        IPE,
+        "the 'released' argument must hold the private column 'x' when no 'source' is given",
     ),
     case(
         "apply-batch-size-over-limit",
         "apply",
-        lambda c: rl.apply(c.release, c.df, c.tmp / "never.csv", seed=1, batch_size=2**40),
+        lambda c: rl.apply(c.release, c.df, c.tmp / "never.csv", key=KEY, batch_size=2**40),
         IPE,
         "the 'batch_size' argument asks for 1,099,511,627,776 records, above the limit of "
         "16,777,216 records.",
@@ -407,14 +491,14 @@ CASES = [
     case(
         "apply-source-none",
         "apply",
-        lambda c: rl.apply(c.release, None, c.tmp / "never.csv", seed=1),
+        lambda c: rl.apply(c.release, None, c.tmp / "never.csv", key=KEY),
         IPE,
         "the 'source' argument must be a .csv or .parquet path",
     ),
     case(
         "apply-release-none",
         "apply",
-        lambda c: rl.apply(None, c.df, c.tmp / "never.csv", seed=1),
+        lambda c: rl.apply(None, c.df, c.tmp / "never.csv", key=KEY),
         IPE,
         "the 'release' argument must be a Release",
     ),
@@ -422,7 +506,7 @@ CASES = [
         "apply-dask-window-0",
         "apply_dask",
         lambda c: rl.apply_dask(
-            c.release, c.tmp / "in.parquet", c.tmp / "o.parquet", seed=1, window=0
+            c.release, c.tmp / "in.parquet", c.tmp / "o.parquet", key=KEY, window=0
         ),
         IPE,
         "the 'window' argument must be an integer >= 1; got 0 instead.",

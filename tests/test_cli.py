@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -997,65 +998,66 @@ def test_release_fit_design_apply_audit(tmp_path):
     )
     assert d["release_file"] == str(rel) and rel.exists()
     out = tmp_path / "o.parquet"
-    info = run_json(
-        "release",
-        "apply",
-        "--release",
-        str(rel),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--seed",
-        "4",
-    )
-    assert info["written"] == 4000
+    apply = ("release", "apply", "--release", str(rel))
+    info = run_json(*apply, "--data", str(data), "--out", str(out), "--keep", "age")
+    assert info["written"] == 4000 and info["columns"] == ["age", "released"]
+    # the public table: no private column, mode 0600; a new 256-bit key in OUT.key (0600)
     import pandas as pd
+    import pyarrow.parquet as pq
 
+    assert pq.read_schema(out).names == ["age", "released"]
+    key_file = tmp_path / "o.parquet.key"
+    assert info["key_file"] == str(key_file) and len(key_file.read_text().strip()) == 64
+    if os.name == "posix":
+        assert out.stat().st_mode & 0o777 == 0o600 and key_file.stat().st_mode & 0o777 == 0o600
+    # the same key and release id give the same bytes on both engines
     pq_src = tmp_path / "t.parquet"
     pd.read_csv(data).to_parquet(pq_src)
+    same = ("--key", f"@{key_file}", "--release-id", info["release_id"])
     for engine, name in (("stream", "s.parquet"), ("dask", "d.parquet")):
         run_json(
-            "release",
-            "apply",
-            "--release",
-            str(rel),
+            *apply,
             "--data",
             str(pq_src),
             "--out",
             str(tmp_path / name),
-            "--seed",
-            "4",
+            *same,
             "--engine",
             engine,
+            "--audit-out",
+            str(tmp_path / f"audit-{name}"),
         )
     assert (tmp_path / "d.parquet").read_bytes() == (tmp_path / "s.parquet").read_bytes()
-    again = run(
-        "release",
-        "apply",
-        "--release",
-        str(rel),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--seed",
-        "4",
+    assert (
+        pq.read_table(tmp_path / "s.parquet")
+        .column("released")
+        .equals(pq.read_table(out).column("released"))
     )
+    # a run without --key draws a new key: an existing key file is never replaced
+    o2 = str(tmp_path / "o2.parquet")
+    again = run(*apply, "--data", str(data), "--out", o2, "--key-file", str(key_file))
+    assert_one_line_error(again, "key file", "exists")
+    again = run(*apply, "--data", str(data), "--out", str(out), *same)
     assert_one_line_error(again, "exists")
+    # audit: the public table beside the source, or the private audit file: one answer
+    audit = ("release", "audit", "--release", str(rel), "--bootstrap", "200")
     a = run_json(
-        "release",
-        "audit",
-        "--release",
-        str(rel),
-        "--data",
-        str(out),
-        "--bootstrap",
-        "200",
-        "--plot",
-        str(tmp_path / "a.png"),
+        *audit, "--data", str(out), "--source", str(data), "--plot", str(tmp_path / "a.png")
     )
     assert len(a["plugin"]) == 4 and (tmp_path / "a.png").exists()
+    b = run_json(*audit, "--data", str(tmp_path / "audit-s.parquet"))
+    assert a["counts"] == b["counts"] and a["plugin"] == b["plugin"]
+    assert_one_line_error(run(*audit, "--data", str(out)), "private column", "source")
+    assert_one_line_error(
+        run(*apply, "--data", str(data), "--out", str(tmp_path / "x.csv"), "--seed", "4"),
+        "replaced by '--key'",
+    )
+    assert_one_line_error(
+        run(*apply, "--data", str(data), "--out", str(tmp_path / "x.csv"), "--key", "07e2"),
+        "at least 128 bits",
+        "--insecure-key",
+    )
+    assert not (tmp_path / "x.csv").exists()
     r = run(
         "release",
         "fit",
@@ -1367,7 +1369,8 @@ def _edited_release_apply(tmp_path) -> tuple[str, ...]:
     edited = json.loads(rel.read_text())
     edited["budgets"] = [0.3] * 4
     rel.write_text(json.dumps(edited))
-    return ("release", "apply", "--release", str(rel), "--data", str(data), "--seed", "4")
+    key = ("--key", "00" * 16)
+    return ("release", "apply", "--release", str(rel), "--data", str(data), *key)
 
 
 def test_release_apply_refuses_an_edited_release_file_unless_forced(tmp_path):

@@ -358,3 +358,34 @@ def test_atomic_write_rejects_read_modes(tmp_path):
         atomic_write(tmp_path / "x", "r"),
     ):
         pass
+
+
+def test_atomic_write_without_replace_never_replaces(tmp_path):
+    from leakage.errors import OutputExistsError
+
+    target = tmp_path / "f.txt"
+    with atomic_write(target, replace=False) as f:
+        f.write("first")
+    with (
+        pytest.raises(OutputExistsError, match="appeared while"),
+        atomic_write(tmp_path / "g.txt", replace=False) as f,
+    ):
+        f.write("second")
+        (tmp_path / "g.txt").write_text("other run")  # another run publishes first
+    assert target.read_text() == "first" and (tmp_path / "g.txt").read_text() == "other run"
+    assert _listing(tmp_path) == ["f.txt", "g.txt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_atomic_write_sets_the_mode_asked_for(tmp_path):
+    target = tmp_path / "f.txt"
+    target.write_text("x")
+    os.chmod(target, 0o644)
+    with atomic_write(target, perms=0o600) as f:
+        f.write("y")
+    assert target.stat().st_mode & 0o777 == 0o600
+    with (
+        pytest.raises(InvalidParameterError, match="'perms' argument"),
+        atomic_write(target, perms=0o10000),
+    ):
+        pass

@@ -27,6 +27,11 @@ def _table(n, seed, joint=JOINT):
     return pd.DataFrame({"x": x, "y": ylab, "other": np.arange(n) * 0.5})
 
 
+def _key(i):
+    """A 256-bit test key, one per integer (never a real release's key)."""
+    return hashlib.sha256(f"leakage-test-key-{i}".encode()).digest()
+
+
 def _sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -85,7 +90,7 @@ def test_design_refuses_a_mechanism_over_budget(release):
 
     leaky = dataclasses.replace(release, mechanism=lk.Mechanism(np.eye(4), {}))
     with pytest.raises(lk.InfeasibleError, match="would leak"):
-        rl.apply(leaky, _table(100, 3), "never.csv", seed=1)
+        rl.apply(leaky, _table(100, 3), "never.csv", key=_key(1), release_id="t")
 
 
 def test_uniforms_are_one_counter_based_stream():
@@ -105,12 +110,12 @@ def test_output_is_identical_across_batch_sizes(release, tmp_path, suffix):
     hashes = set()
     for bs in (1, 7, 10**6):
         out = tmp_path / f"out{bs}{suffix}"
-        info = rl.apply(release, src, out, seed=11, batch_size=bs)
+        info = rl.apply(release, src, out, key=_key(11), release_id="t", batch_size=bs)
         assert info["records"] == info["written"] == 3000
         hashes.add(_sha(out))
     assert len(hashes) == 1
     # the in-memory path draws the same letters
-    mem = rl.apply_frame(release, df, seed=11)
+    mem = rl.apply_frame(release, df, key=_key(11), release_id="t")
     back = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
     assert (mem["released"].astype(str).to_numpy() == back["released"].to_numpy()).all()
 
@@ -118,10 +123,16 @@ def test_output_is_identical_across_batch_sizes(release, tmp_path, suffix):
 def test_released_column_follows_the_mechanism(release):
     """Chi-square goodness of fit of the released letters given each y, level 1e-3."""
     df = _table(100_000, 4)
-    out = rl.apply_frame(release, df, seed=5)
+    out = rl.apply_frame(release, df, key=_key(5), release_id="t")
+    assert list(out.columns) == ["released"]  # the public table: U only
     W = release.mechanism.matrix
     for j, y in enumerate(release.labels_y):
-        got = out.loc[out.y == y, "released"].value_counts().reindex(release.labels_u).fillna(0)
+        got = (
+            out.loc[(df.y == y).to_numpy(), "released"]
+            .value_counts()
+            .reindex(release.labels_u)
+            .fillna(0)
+        )
         exp = W[j] * got.sum()
         live = exp > 0
         assert got[~live].sum() == 0
@@ -133,32 +144,34 @@ def test_unknown_values_policies(release, tmp_path):
     df = _table(50, 5)
     df.loc[17, "y"] = "zzz"
     with pytest.raises(lk.InvalidParameterError, match="row 17 has the unseen value 'zzz'"):
-        rl.apply(release, df, tmp_path / "o.csv", seed=1)
+        rl.apply(release, df, tmp_path / "o.csv", key=_key(1), release_id="t")
     assert not (tmp_path / "o.csv").exists()
-    info = rl.apply(release, df, tmp_path / "d.csv", seed=1, unknown="drop")
+    info = rl.apply(release, df, tmp_path / "d.csv", key=_key(1), release_id="t", unknown="drop")
     assert info["dropped"] == 1 and info["written"] == 49
-    full = rl.apply_frame(release, df.drop(index=17).reset_index(drop=True), seed=1)
+    full = rl.apply_frame(
+        release, df.drop(index=17).reset_index(drop=True), key=_key(1), release_id="t"
+    )
     kept = pd.read_csv(tmp_path / "d.csv")
     # dropping keeps every other record's draw: rows before 17 agree with a clean run
     assert (kept["released"][:17].to_numpy() == full["released"].astype(str)[:17]).all()
-    rl.apply(release, df, tmp_path / "m.csv", seed=1, unknown="map:a")
+    rl.apply(release, df, tmp_path / "m.csv", key=_key(1), release_id="t", unknown="map:a")
     assert len(pd.read_csv(tmp_path / "m.csv")) == 50
     df.loc[3, "y"] = None
     with pytest.raises(lk.InvalidParameterError, match="row 3 has a missing value"):
-        rl.apply(release, df, tmp_path / "n.csv", seed=1, unknown="error")
+        rl.apply(release, df, tmp_path / "n.csv", key=_key(1), release_id="t", unknown="error")
     with pytest.raises(lk.InvalidParameterError, match="names no category"):
-        rl.apply(release, df, tmp_path / "n.csv", seed=1, unknown="map:nope")
+        rl.apply(release, df, tmp_path / "n.csv", key=_key(1), release_id="t", unknown="map:nope")
 
 
 def test_bad_outputs_leave_no_file(release, tmp_path, monkeypatch):
     df = _table(5000, 6)
     out = tmp_path / "o.parquet"
     out.write_bytes(b"keep me")
-    with pytest.raises(lk.InvalidParameterError, match="exists"):
-        rl.apply(release, df, out, seed=1)
+    with pytest.raises(lk.OutputExistsError, match="exists"):
+        rl.apply(release, df, out, key=_key(1), release_id="t")
     assert out.read_bytes() == b"keep me"
     with pytest.raises(lk.InvalidParameterError, match="no column 'y'"):
-        rl.apply(release, df.drop(columns="y"), tmp_path / "x.csv", seed=1)
+        rl.apply(release, df.drop(columns="y"), tmp_path / "x.csv", key=_key(1), release_id="t")
     assert not (tmp_path / "x.csv").exists()
     # a crash mid-run: the third batch fails
     import leakage.release._apply as ap
@@ -174,7 +187,7 @@ def test_bad_outputs_leave_no_file(release, tmp_path, monkeypatch):
 
     monkeypatch.setattr(ap, "released_letters", boom)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        rl.apply(release, df, tmp_path / "c.csv", seed=1, batch_size=1000)
+        rl.apply(release, df, tmp_path / "c.csv", key=_key(1), release_id="t", batch_size=1000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.parquet"]
 
 
@@ -188,9 +201,10 @@ def test_audit_covers_the_design_value_at_the_stated_rate():
     strong = np.nan_to_num(truth) > 0.02
     cover = []
     for rep in range(120):
-        out = rl.apply_frame(r, _table(20_000, 100 + rep), seed=rep)
+        src = _table(20_000, 100 + rep)
+        out = rl.apply_frame(r, src, key=_key(rep), release_id="t")
         t = pa.Table.from_pandas(out.astype({"released": str}), preserve_index=False)
-        a = rl.audit(r, t, bootstrap=300, rng=rep)
+        a = rl.audit(r, t, source=src, bootstrap=300, rng=rep)
         cover.append((a.interval[:, 0] <= truth) & (truth <= a.interval[:, 1]))
     rate = np.mean(cover, axis=0)[strong]
     assert np.all(rate >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / 120))
@@ -199,9 +213,9 @@ def test_audit_covers_the_design_value_at_the_stated_rate():
 def test_audit_flags_a_tampered_release(release, tmp_path):
     df = _table(50_000, 8)
     leaky = rl.design(rl.fit(df, "x", "y"), [0.3] * 4, method="l1")
-    out = rl.apply_frame(leaky, df, seed=2)  # released with a leakier mechanism
+    out = rl.apply_frame(leaky, df, key=_key(2), release_id="t")  # a leakier mechanism
     t = pa.Table.from_pandas(out.astype({"released": str}), preserve_index=False)
-    a = rl.audit(release, t, bootstrap=300)
+    a = rl.audit(release, t, source=df, bootstrap=300)
     assert a.flagged.any()
     rl.plot_audit(a, tmp_path / "a.png")
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
@@ -224,27 +238,36 @@ def test_dask_output_is_byte_identical_to_streaming(release, tmp_path):
     df = _table(20_000, 11)
     src = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=3000)
-    rl.apply(release, src, tmp_path / "s.parquet", seed=9, batch_size=4096)
+    rl.apply(release, src, tmp_path / "s.parquet", key=_key(9), release_id="t", batch_size=4096)
     ref = _sha(tmp_path / "s.parquet")
     for sched in ("synchronous", "threads"):
         out = tmp_path / f"d_{sched}.parquet"
-        info = rl.apply_dask(release, src, out, seed=9, scheduler=sched, window=2)
+        info = rl.apply_dask(
+            release, src, out, key=_key(9), release_id="t", scheduler=sched, window=2
+        )
         assert info["written"] == 20_000 and _sha(out) == ref
     # a Dask DataFrame source (partitions, not row groups), with dropped records
     df.loc[[5, 13_000], "y"] = "zzz"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=3000)
-    rl.apply(release, src, tmp_path / "s2.parquet", seed=9, unknown="drop")
+    rl.apply(release, src, tmp_path / "s2.parquet", key=_key(9), release_id="t", unknown="drop")
     ddf = dd.from_pandas(df, npartitions=7)
     rl.apply_dask(
-        release, ddf, tmp_path / "d2.parquet", seed=9, unknown="drop", scheduler="threads"
+        release,
+        ddf,
+        tmp_path / "d2.parquet",
+        key=_key(9),
+        release_id="t",
+        unknown="drop",
+        scheduler="threads",
     )
-    # same records and letters (the schema's pandas metadata comes from a different source)
+    # same records and letters
     a, b = pq.read_table(tmp_path / "d2.parquet"), pq.read_table(tmp_path / "s2.parquet")
-    assert a.num_rows == 19_998
-    for name in ("x", "y", "released"):
-        assert a.column(name).to_pylist() == b.column(name).to_pylist()
+    assert a.num_rows == 19_998 and a.column_names == ["released"]
+    assert a.column("released").to_pylist() == b.column("released").to_pylist()
     with pytest.raises(lk.InvalidParameterError, match="Parquet"):
-        rl.apply_dask(release, tmp_path / "x.csv", tmp_path / "o.parquet", seed=1)
+        rl.apply_dask(
+            release, tmp_path / "x.csv", tmp_path / "o.parquet", key=_key(1), release_id="t"
+        )
 
 
 @pytest.mark.slow
@@ -253,14 +276,14 @@ def test_dask_on_a_local_cluster(release, tmp_path):
     df = _table(30_000, 12)
     src = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=4000)
-    rl.apply(release, src, tmp_path / "s.parquet", seed=3)
+    rl.apply(release, src, tmp_path / "s.parquet", key=_key(3), release_id="t")
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster),
     ):
-        rl.apply_dask(release, src, tmp_path / "c.parquet", seed=3)
+        rl.apply_dask(release, src, tmp_path / "c.parquet", key=_key(3), release_id="t")
     assert _sha(tmp_path / "c.parquet") == _sha(tmp_path / "s.parquet")
 
 
@@ -270,8 +293,8 @@ def test_polars_frames_are_tables_too(release, tmp_path):
     f_pd = rl.fit(df, "x", "y")
     f_pl = rl.fit(pl.from_pandas(df), "x", "y")
     assert np.array_equal(f_pd.counts, f_pl.counts) and f_pd.labels_y == f_pl.labels_y
-    rl.apply(release, df, tmp_path / "a.csv", seed=2)
-    rl.apply(release, pl.from_pandas(df), tmp_path / "b.csv", seed=2)
+    rl.apply(release, df, tmp_path / "a.csv", key=_key(2), release_id="t")
+    rl.apply(release, pl.from_pandas(df), tmp_path / "b.csv", key=_key(2), release_id="t")
     assert _sha(tmp_path / "a.csv") == _sha(tmp_path / "b.csv")
 
 
@@ -314,7 +337,7 @@ def test_a_failed_parquet_apply_leaves_no_file_and_no_finalizer_traceback(tmp_pa
     table.write_text("x,y\n0,0\n1,1\n0,7\n")
     out = tmp_path / "o.parquet"
     with pytest.raises(lk.InvalidParameterError, match="unseen value"):
-        rl.apply(r, table, out, seed=1)
+        rl.apply(r, table, out, key=_key(1), release_id="t")
     gc.collect()
     assert not out.exists()
     assert "Exception ignored" not in capfd.readouterr().err

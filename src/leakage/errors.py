@@ -18,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "ConvergenceWarning",
     "DesignWarning",
+    "DisclosureWarning",
     "InfeasibleError",
     "IntegrityError",
     "IntegrityWarning",
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidParameterError",
     "LeakageError",
     "MissingDependencyError",
+    "OutputExistsError",
     "SmallCountWarning",
     "SolverError",
     "SystemCallError",
@@ -60,6 +62,16 @@ class IntegrityError(LeakageError, ValueError):
 
 class IntegrityWarning(UserWarning):
     """A file was loaded although its integrity hash is missing or does not match."""
+
+
+class OutputExistsError(LeakageError, FileExistsError):
+    """An output file exists (or appeared while this run was writing it) and replacing it
+    was not asked for; nothing was replaced."""
+
+
+class DisclosureWarning(UserWarning):
+    """An output is about to hold data that the release exists to protect or that weakens
+    its guarantee (e.g. the useful column kept beside the released one)."""
 
 
 class SolverError(LeakageError):

@@ -28,12 +28,13 @@ then validate the numbers and raise :class:`~leakage.errors.InvalidDistributionE
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
 import re
-import tempfile
+import secrets
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import as_channel, as_joint, as_pmf
-from .errors import InvalidParameterError
+from .errors import InvalidParameterError, OutputExistsError
 from .results import to_jsonable
 
 __all__ = [
@@ -79,11 +80,116 @@ _NONFINITE = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.
 # --------------------------------------------------------------------------- atomic writes
 
 
-@functools.lru_cache(maxsize=1)
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+#: Temporary files of :func:`atomic_write`: ``.NAME.leakage-PID-TOKEN.tmp`` beside the target.
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.leakage-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp$")
+#: Temporary files this process is writing (removed on SIGTERM/SIGHUP).
+_LIVE: set[str] = set()
+_GUARD = {"depth": 0, "prev": {}}
+_GUARD_LOCK = threading.Lock()
+_CLEANUP_SIGNALS = tuple(getattr(signal, s) for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s))
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM/SIGHUP while a temporary file is open: remove it, then die by the signal
+    (or hand over to the handler that was installed before)."""
+    prev = _GUARD["prev"].get(signum, signal.SIG_DFL)
+    if callable(prev):  # the program's own handler: if it raises, the block cleans up
+        prev(signum, frame)
+        return
+    for name in list(_LIVE):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    _LIVE.clear()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def _signal_guard() -> Iterator[None]:
+    """Install :func:`_on_signal` for SIGTERM and SIGHUP while a write is under way (main
+    thread only; a signal the program ignores stays ignored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with _GUARD_LOCK:
+        if _GUARD["depth"] == 0:
+            _GUARD["prev"] = {}
+            for sig in _CLEANUP_SIGNALS:
+                cur = signal.getsignal(sig)
+                if cur in (signal.SIG_IGN, None) or cur is _on_signal:
+                    continue
+                _GUARD["prev"][sig] = cur
+                signal.signal(sig, _on_signal)
+        _GUARD["depth"] += 1
+    try:
+        yield
+    finally:
+        with _GUARD_LOCK:
+            _GUARD["depth"] -= 1
+            if _GUARD["depth"] == 0:
+                for sig, prev in _GUARD["prev"].items():
+                    if signal.getsignal(sig) is _on_signal:
+                        signal.signal(sig, prev)
+                _GUARD["prev"] = {}
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale(target: Path) -> list[str]:
+    """Remove the temporary files of earlier runs for ``target`` whose process is gone
+    (killed by SIGKILL, a power cut): only names :func:`atomic_write` makes."""
+    removed = []
+    try:
+        entries = os.scandir(target.parent)
+    except OSError:
+        return removed
+    with entries:
+        for e in entries:
+            m = _TMP_RE.match(e.name)
+            if m is None or m["name"] != target.name or _pid_alive(int(m["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(e.path)
+                removed.append(e.name)
+    return removed
+
+
+def _publish(tmp_name: str, target: Path, replace: bool) -> None:
+    """Move the complete temporary file onto ``target``; without ``replace`` an existing
+    ``target`` (even one created a moment ago by another run) is never replaced."""
+    if replace:
+        os.replace(tmp_name, target)
+        return
+    try:
+        os.link(tmp_name, target)  # atomic, fails if target exists
+    except FileExistsError:
+        raise OutputExistsError(
+            f"atomic_write: '{target}' appeared while this run was writing it (another run "
+            "wrote it first); nothing was replaced. Pass overwrite=True (--overwrite) to "
+            "replace it, or choose another output."
+        ) from None
+    except OSError:  # no hard links here (some network/FAT file systems): exclusive create
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise OutputExistsError(
+                f"atomic_write: '{target}' appeared while this run was writing it; nothing "
+                "was replaced. Pass overwrite=True (--overwrite) to replace it."
+            ) from None
+        os.close(fd)
+        os.replace(tmp_name, target)
+        return
+    os.unlink(tmp_name)
 
 
 @contextlib.contextmanager
@@ -93,14 +199,18 @@ def atomic_write(
     *,
     encoding: str = "utf-8",
     newline: str | None = None,
+    replace: bool = True,
+    perms: int | None = None,
 ) -> Iterator[IO[Any]]:
     """Open a temporary file that atomically replaces ``path`` when the block succeeds.
 
-    The data go to a temporary file in the same directory as ``path`` (created if
-    missing). When the ``with`` block exits normally the file is flushed, ``fsync``-ed
-    and moved onto ``path`` with :func:`os.replace`, which is atomic: readers see either
-    the old file or the complete new one. When the block raises, the temporary file is
-    removed, ``path`` is left untouched and the exception propagates.
+    The data go to a temporary file ``.NAME.leakage-PID-TOKEN.tmp`` in the same directory
+    as ``path`` (created if missing). When the ``with`` block exits normally the file is
+    flushed, ``fsync``-ed and moved onto ``path`` atomically: readers see either the old
+    file or the complete new one. When the block raises, or the process gets SIGTERM or
+    SIGHUP, the temporary file is removed and ``path`` is left untouched. Temporary files
+    of earlier runs for the same ``path`` whose process is gone (SIGKILL, a crash) are
+    removed when the next write starts.
 
     Parameters
     ----------
@@ -112,6 +222,14 @@ def atomic_write(
         Text encoding (text modes only).
     newline : str or None, default None
         Passed to :func:`open` in text modes (use ``""`` with the :mod:`csv` module).
+    replace : bool, default True
+        Replace an existing ``path``. With ``False`` the file is published with a
+        no-replace hard link: if ``path`` exists when the block ends (another run wrote it
+        meanwhile), :class:`~leakage.errors.OutputExistsError` is raised and nothing is
+        replaced.
+    perms : int or None
+        File mode of the result (e.g. ``0o600``). None: the mode of the file it replaces,
+        else ``0o666`` less the process umask (read by the kernel, never changed).
 
     Yields
     ------
@@ -121,7 +239,9 @@ def atomic_write(
     Raises
     ------
     InvalidParameterError
-        If ``mode`` is not a write mode listed above.
+        If ``mode`` is not a write mode listed above, or ``perms`` not in ``[0, 0o7777]``.
+    OutputExistsError
+        With ``replace=False``, when ``path`` exists at the end of the block.
 
     Examples
     --------
@@ -137,33 +257,57 @@ def atomic_write(
             f"atomic_write: the 'mode' argument must be one of 'w', 'wt', 'wb'; "
             f"got {mode!r} instead."
         )
+    if perms is not None and (
+        isinstance(perms, bool) or not isinstance(perms, int) or not 0 <= perms <= 0o7777
+    ):
+        raise InvalidParameterError(
+            f"atomic_write: the 'perms' argument must be None or a file mode in "
+            f"[0, 0o7777] (e.g. 0o600); got {perms!r} instead."
+        )
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        perms = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        perms = 0o666 & ~_umask()
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        if "b" in mode:
-            f = os.fdopen(fd, mode)
-        else:
-            f = os.fdopen(fd, mode, encoding=encoding, newline=newline)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp_name)
-        raise
-    try:
-        with f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp_name, perms)  # mkstemp creates 0600 files
-        os.replace(tmp_name, target)
-    except BaseException:
+    _remove_stale(target)
+    if perms is None and replace:
         with contextlib.suppress(FileNotFoundError):
+            perms = target.stat().st_mode & 0o7777
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    with _signal_guard():
+        while True:
+            tmp_name = str(
+                target.parent / f".{target.name}.leakage-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+            )
+            try:
+                # 0o666 less the umask (applied by the kernel), or the mode asked for
+                fd = os.open(tmp_name, flags, 0o600 if perms is not None else 0o666)
+                break
+            except FileExistsError:  # pragma: no cover - 64 random bits collided
+                continue
+        _LIVE.add(tmp_name)
+        try:
+            if perms is not None:
+                os.fchmod(fd, perms)
+            f = (
+                os.fdopen(fd, mode)
+                if "b" in mode
+                else os.fdopen(fd, mode, encoding=encoding, newline=newline)
+            )
+        except BaseException:
+            os.close(fd)
             os.unlink(tmp_name)
-        raise
+            _LIVE.discard(tmp_name)
+            raise
+        try:
+            with f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            _publish(tmp_name, target, replace)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        finally:
+            _LIVE.discard(tmp_name)
     _fsync_dir(target.parent)
 
 

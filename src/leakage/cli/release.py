@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -59,7 +58,12 @@ _RELEASE_OPTIONS = {
     "source": "--data",
     "table": "--data",
     "out": "--out",
-    "seed": "--seed",
+    "key": "--key",
+    "release_id": "--release-id",
+    "keep": "--keep",
+    "audit_out": "--audit-out",
+    "perms": "--mode",
+    "released": "--data",
     "column": "--column",
     "bootstrap": "--bootstrap",
     "level": "--level",
@@ -246,133 +250,5 @@ def _release_design(
     )
 
 
-@release_app.command("apply")
-def _release_apply(
-    release: Annotated[Path, typer.Option("--release", metavar="FILE", help="Release JSON.")],
-    data: DataOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help=".csv/.parquet")],
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Key of the random stream.")],
-    column: Annotated[str, typer.Option("--column", help="Released column name.")] = "released",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1 << 20,
-    unknown: Annotated[
-        str,
-        typer.Option(
-            "--unknown", metavar="error|drop|map:LABEL", help="Unseen or missing useful values."
-        ),
-    ] = "error",
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
-    engine: Annotated[
-        str,
-        typer.Option(
-            "--engine",
-            metavar="stream|dask",
-            help="dask: a Parquet input on a Dask scheduler (the same output bytes).",
-        ),
-    ] = "stream",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="NAME|ADDRESS",
-            help="With --engine dask: threads, processes, or a Dask cluster's address (tcp://...).",
-        ),
-    ] = None,
-    force: ForceOpt = False,
-    json_out: JsonOpt = False,
-) -> None:
-    """Add the released column to every record (streamed; the output appears atomically).
-
-    A record's draw depends only on (seed, row index, its useful value): the output is the
-    same whatever the batch size.
-    """
-    from ..release import Release, apply
-
-    r = Release.load(release, force=force)
-    common = dict(seed=seed, column=column, unknown=unknown, overwrite=overwrite)
-    if engine == "dask":
-        from ..release import apply_dask
-
-        if scheduler is not None and "://" in scheduler:
-            from distributed import Client
-
-            try:
-                client = Client(scheduler, timeout="10s")
-            except (OSError, MemoryError, TimeoutError, ValueError) as exc:
-                raise InvalidParameterError(
-                    f"release apply: cannot connect to the '--scheduler' {scheduler!r} within "
-                    f"10 s ({type(exc).__name__}: {exc}); check the address, or drop "
-                    "--scheduler to run on local threads."
-                ) from None
-            with client, _naming_options(_RELEASE_OPTIONS):
-                info = apply_dask(r, data, out, **common)
-        else:
-            with _naming_options(_RELEASE_OPTIONS):
-                info = apply_dask(r, data, out, scheduler=scheduler or "threads", **common)
-    elif engine == "stream":
-        progress = not json_out and sys.stderr.isatty()
-        with _naming_options(_RELEASE_OPTIONS):
-            info = apply(r, data, out, batch_size=batch_size, progress=progress, **common)
-    else:
-        raise InvalidParameterError(
-            f"release apply: the '--engine' option must be 'stream' or 'dask'; got {engine!r}."
-        )
-    if json_out:
-        typer.echo(json.dumps(to_jsonable(info)))
-        return
-    typer.echo(
-        f"{info['written']:,} records written to {out} ({info['dropped']:,} dropped) in "
-        f"{info['seconds']:.2f} s ({info['rate']:,.0f} records/s)"
-    )
-
-
-@release_app.command("audit")
-def _release_audit(
-    release: Annotated[Path, typer.Option("--release", metavar="FILE", help="Release JSON.")],
-    data: Annotated[Path, typer.Option("--data", metavar="FILE", help="The released table.")],
-    column: Annotated[str, typer.Option("--column", help="Released column name.")] = "released",
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=10)] = 1000,
-    level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
-    plot: Annotated[Path | None, typer.Option("--plot", metavar="PNG")] = None,
-    force: ForceOpt = False,
-    json_out: JsonOpt = False,
-) -> None:
-    """Plug-in leakage of each released letter with bootstrap intervals, beside the
-    design's exact value and the budget; flags letters whose design value lies outside."""
-    from ..release import Release, audit, plot_audit
-
-    r = Release.load(release, force=force)
-    with _naming_options({**_RELEASE_OPTIONS, "rng": "--seed"}):
-        a = audit(r, data, column=column, bootstrap=bootstrap, level=level, rng=seed)
-    if plot is not None:
-        plot_audit(a, plot)
-    if json_out:
-        typer.echo(json.dumps(to_jsonable(a)))
-        return
-    t = Table(
-        "u",
-        "audited",
-        f"{level:.0%} interval",
-        "design",
-        "budget",
-        "flag",
-        box=None,
-        pad_edge=False,
-        header_style="bold",
-    )
-    for k, u in enumerate(a.labels_u):
-        if math.isnan(a.design[k]):
-            t.add_row(u, "never released", "", "", _fmt(a.budgets[k]), "")
-            continue
-        t.add_row(
-            u,
-            _fmt(a.plugin[k]),
-            f"[{_fmt(a.interval[k, 0])}, {_fmt(a.interval[k, 1])}]",
-            _fmt(a.design[k]),
-            _fmt(a.budgets[k]),
-            "FLAG" if a.flagged[k] else "",
-        )
-    lines: list = [f"audit of {data} ({a.n:,} records, {_leakage_label(a.measure)}, unitless)", t]
-    if plot is not None:
-        lines.append(f"plot written to {plot}")
-    _print_unwrapped(*lines)
+# apply and audit live in .release_run (registered after fit and design, in this order)
+from . import release_run  # noqa: E402, F401  isort: skip

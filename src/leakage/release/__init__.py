@@ -3,8 +3,10 @@
 A curator's table has a private attribute X and a useful attribute Y. :func:`fit` counts
 their joint (streaming), :func:`design` builds a point-wise mechanism P(U|Y) (paper 001)
 and refuses one over its budgets, :func:`apply` adds the released column U to every
-record (streamed, deterministic per record, written atomically), and :func:`audit`
-checks the released table against the design. Needs the ``release`` extra (pyarrow,
+record (streamed, deterministic per record, written atomically) into a *public* table
+that holds U and only the columns named in ``keep`` (never X), and :func:`audit` checks the
+release against the design, from a private audit file of (X, U) or from the source table
+beside the public one. Needs the ``release`` extra (pyarrow,
 pandas).
 
 Bad input raises :class:`~leakage.InvalidParameterError` (or
@@ -19,8 +21,22 @@ has a limit, checked before anything is allocated:
   both with (draws or resamples) x released letters <= 2**27, drawn in chunks so memory
   stays bounded.
 
-Seeds of the counter-based stream are integers in ``[0, 2**128)``; ``rng`` arguments are
-None, a nonnegative integer or a ``numpy.random.Generator``.
+Keys, not seeds: the draws come from a counter-based stream keyed by a secret key of at
+least 128 bits (:func:`new_key` draws 256 from the OS; :func:`write_key` keeps it in a
+file of mode 0600) and a release id (not secret, new on every run unless given), combined
+by HMAC-SHA256 (:func:`stream_key`). What someone with the key, the public table or both
+can learn (the threat model):
+
+* the public table alone: what the budgets allow, each released letter leaking at most
+  its budget about X;
+* the key (with the release id, which is not secret) and the public table: every record's
+  uniform draw, and so, from its released letter, its Y narrowed to the letters whose
+  interval of the mechanism's CDF holds that draw, often a single letter; the key is as
+  sensitive as the private data;
+* two releases with a new release id each have independent draws, but their leakages add
+  up (composition), which one design does not budget.
+
+``rng`` arguments are None, a nonnegative integer or a ``numpy.random.Generator``.
 """
 
 from ._apply import apply, apply_frame, uniforms
@@ -28,6 +44,7 @@ from ._audit import AuditResult, audit, plot_audit
 from ._dask import apply_dask
 from ._design import Release, design
 from ._fit import FittedJoint, fit, posterior_leakage
+from ._keys import new_key, new_release_id, read_key, stream_key, write_key
 
 __all__ = [
     "AuditResult",
@@ -39,7 +56,12 @@ __all__ = [
     "audit",
     "design",
     "fit",
+    "new_key",
+    "new_release_id",
     "plot_audit",
     "posterior_leakage",
+    "read_key",
+    "stream_key",
     "uniforms",
+    "write_key",
 ]

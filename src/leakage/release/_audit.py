@@ -24,7 +24,7 @@ import numpy as np
 from .._validation import as_generator, check_size
 from ..errors import InvalidParameterError
 from . import _tables
-from ._apply import check_release
+from ._apply import _policy, check_release, release_codes
 from ._checks import (
     CHUNK_ENTRIES,
     MAX_BOOTSTRAP,
@@ -56,24 +56,82 @@ class AuditResult:
     n: int
 
 
-def _counts(release: Release, table: Any, private: str, column: str, func: str) -> np.ndarray:
+def _x_codes(release: Release, source: Any, unknown: str, func: str):
+    """Codes of X of the source's records that the apply kept (the same ``unknown``
+    policy applied to their Y), batch by batch."""
     cx = release.coder("private")
-    cu = Coder(release.labels_u, None, column)
-    K = len(release.labels_u)
-    counts = np.zeros((len(release.labels_x), K), dtype=np.int64)
     row0 = 0
-    for b in _tables.batches(table, [private, column], func, name="released"):
-        x = cx.codes(_tables.column_values(b, private), func=func, name="released")
-        u = cu.codes(_tables.column_values(b, column), func=func, name="released")
-        bad = (x < 0) | (u < 0)
+    for b in _tables.batches(source, [release.private, release.useful], func, name="source"):
+        _, ok = release_codes(release, b.column(release.useful), row0, unknown, func, "source")
+        x = cx.codes(_tables.column_values(b, release.private), func=func, name="source")
+        bad = x < 0
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            c = private if x[i] < 0 else column
             raise InvalidParameterError(
-                f"{func}: row {row0 + i} has a value in '{c}' that the release does not know."
+                f"{func}: row {row0 + i} of the source has a value in '{release.private}' "
+                "that the release does not know."
             )
-        np.add.at(counts, (x, u), 1)
+        yield x[ok]
         row0 += b.num_rows
+
+
+def _codes(release: Release, table: Any, names: list[str], func: str, name: str):
+    """Codes of the columns ``names`` (the private and/or the released one), by batch."""
+    coders = [
+        release.coder("private") if c == release.private else Coder(release.labels_u, None, c)
+        for c in names
+    ]
+    row0 = 0
+    for b in _tables.batches(table, names, func, name=name):
+        out = []
+        for c, coder in zip(names, coders, strict=True):
+            v = coder.codes(_tables.column_values(b, c), func=func, name=name)
+            if (v < 0).any():
+                i = int(np.flatnonzero(v < 0)[0])
+                raise InvalidParameterError(
+                    f"{func}: row {row0 + i} has a value in '{c}' that the release does not know."
+                )
+            out.append(v)
+        yield out
+        row0 += b.num_rows
+
+
+def _counts(
+    release: Release, released: Any, column: str, source: Any, unknown: str, func: str
+) -> np.ndarray:
+    K = len(release.labels_u)
+    counts = np.zeros((len(release.labels_x), K), dtype=np.int64)
+    if source is None:
+        for x, u in _codes(release, released, [release.private, column], func, "released"):
+            np.add.at(counts, (x, u), 1)
+        return counts
+    # the public table beside the source: records in the same order, the dropped ones
+    # found again by the same policy; streamed in step, leftovers carried over
+    us = (u for (u,) in _codes(release, released, [column], func, "released"))
+    bx = np.empty(0, dtype=np.int64)
+    bu = np.empty(0, dtype=np.int64)
+    n_x = n_u = 0
+    for x in _x_codes(release, source, unknown, func):
+        n_x += x.size
+        bx = np.concatenate([bx, x])
+        while bu.size < bx.size:
+            nxt = next(us, None)
+            if nxt is None:
+                break
+            n_u += nxt.size
+            bu = np.concatenate([bu, nxt])
+        m = min(bx.size, bu.size)
+        np.add.at(counts, (bx[:m], bu[:m]), 1)
+        bx, bu = bx[m:], bu[m:]
+    for rest in us:
+        n_u += rest.size
+    if n_x != n_u:
+        raise InvalidParameterError(
+            f"{func}: the released table has {n_u:,} records and the source {n_x:,} (after "
+            f"the unknown={unknown!r} policy): they do not belong to one apply. Pass the "
+            "source the release was applied to and the same 'unknown' policy, or audit the "
+            "audit file written with audit_out."
+        )
     return counts
 
 
@@ -82,21 +140,30 @@ def audit(
     released: Any,
     *,
     column: str = "released",
+    source: Any = None,
+    unknown: str = "error",
     bootstrap: int = 1000,
     level: float = 0.95,
     rng: np.random.Generator | int | None = 0,
 ) -> AuditResult:
-    """Audit ``released`` (a table holding the private column and the released one, as
-    :func:`leakage.release.apply` writes it) against ``release``.
+    """Audit a release against its design: from the private audit file of (X, U) that
+    :func:`leakage.release.apply` writes with ``audit_out``, or from the public table
+    beside the source it was applied to.
 
     Parameters
     ----------
     release : Release
     released : path (.csv/.parquet), DataFrame or pyarrow Table
-        At least one record; every value of the private and the released column known to
-        the release.
+        The audit file (the private and the released column), or, with ``source``, the
+        public table. At least one record; every value known to the release.
     column : str
         The released column (not the private one).
+    source : path, DataFrame, pyarrow Table or None
+        The table the release was applied to: its records, less those the ``unknown``
+        policy dropped, are matched in order with the public table's (the apply keeps
+        the order). None: ``released`` holds X.
+    unknown : {"error", "drop", "map:LABEL"}
+        With ``source``: the policy the apply used, to find the dropped records again.
     bootstrap : int
         Resamples, in ``[1, MAX_BOOTSTRAP]`` (``MAX_BOOTSTRAP`` = 100,000) and with
         ``bootstrap * K <= 2**27`` (K released letters); resampled in chunks, so memory
@@ -133,7 +200,19 @@ def audit(
     )
     level = check_open_unit(level, func=fn, name="level")
     gen = as_generator(rng, func=fn, name="rng")
-    counts = _counts(release, released, release.private, column, fn)
+    _policy(unknown, release, fn)
+    if source is None:
+        names = _tables.column_names(released, fn, "released")
+        if names is not None and release.private not in names and column in names:
+            raise param_error(
+                fn,
+                "released",
+                f"hold the private column '{release.private}' when no 'source' is given",
+                got_text=f"a public table (columns: {', '.join(names)})",
+                hint="Pass source= the table the release was applied to (and its unknown "
+                "policy), or audit the audit file written by apply(..., audit_out=...).",
+            )
+    counts = _counts(release, released, column, source, unknown, fn)
     n = int(counts.sum())
     if n == 0:
         raise param_error(fn, "released", "hold at least one record", got_text="an empty table")

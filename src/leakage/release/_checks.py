@@ -93,15 +93,15 @@ def is_real(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def check_seed(seed: Any, *, func: str, name: str = "seed") -> int:
-    """A key of the counter-based stream: an integer in ``[0, 2**128)``."""
+def check_seed(seed: Any, *, func: str, name: str = "stream_key") -> int:
+    """A key of the counter-based Philox stream: an integer in ``[0, 2**128)``."""
     if not _is_int(seed) or not 0 <= seed < SEED_LIMIT:
         raise param_error(
             func,
             name,
             "be an integer in [0, 2**128) (the key of the Philox stream)",
             seed,
-            hint="Any fixed nonnegative integer will do, e.g. seed=0.",
+            hint="A release's stream key is stream_key(key, release_id).",
         )
     return int(seed)
 

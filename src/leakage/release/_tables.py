@@ -118,6 +118,29 @@ def n_rows(source: Any, func: str, name: str = "source") -> int | None:
     return None
 
 
+def column_names(source: Any, func: str, name: str = "source") -> list[str] | None:
+    """The column names of ``source`` when cheap to know (a header, a schema), else None."""
+    check_source(source, func, name)
+    if _is_pandas(source):
+        return [str(c) for c in source.columns]
+    pyarrow = pa()
+    if isinstance(source, pyarrow.Table):
+        return list(source.schema.names)
+    if hasattr(source, "columns") and not isinstance(source, (str, os.PathLike)):
+        return [str(c) for c in source.columns]  # polars
+    path = Path(source)
+    if not path.exists():
+        return None
+    if kind(path, func, name) == "parquet":
+        return list(parquet_file(path, func, name).schema_arrow.names)
+    import pyarrow.csv as pcsv
+
+    try:
+        return list(pcsv.open_csv(path).schema.names)
+    except (pyarrow.ArrowInvalid, UnicodeDecodeError, OSError):
+        return None
+
+
 def parquet_file(path: Path, func: str, name: str):
     import pyarrow.parquet as pq
 
@@ -209,15 +232,17 @@ def _closed_on_error(w):
 
 
 @contextlib.contextmanager
-def writer(out: Path, schema, func: str, row_group: int):
+def writer(out: Path, schema, func: str, row_group: int, *, perms: int | None = None, replace=True):
     """A writer of batches to ``out`` (CSV or Parquet by suffix), atomic: the file appears
-    only when the block succeeds. Parquet row groups have exactly ``row_group`` rows
-    (the last fewer), whatever the batches written, so the bytes do not depend on them."""
+    only when the block succeeds (with mode ``perms``; without ``replace`` never over an
+    existing file, :func:`leakage.io.atomic_write`). Parquet row groups have exactly
+    ``row_group`` rows (the last fewer), whatever the batches written, so the bytes do not
+    depend on them."""
     from ..io import atomic_write
 
     fmt = kind(out, func, "out")
     pyarrow = pa()
-    with atomic_write(out, "wb") as f:
+    with atomic_write(out, "wb", perms=perms, replace=replace) as f:
         if fmt == "csv":
             import pyarrow.csv as pcsv
 
