@@ -10,6 +10,7 @@ from scipy.optimize import minimize
 
 import leakage as lk
 from leakage.hypothesis import design_binary, optimal_mechanism
+from leakage.results import Status
 
 CASES = [
     ([(0.55, 0.45), (0.95, 0.05)], 0.01, {}),
@@ -201,14 +202,106 @@ def test_certified_along_the_papers_budget_range(ps, kw):
         assert d.gap <= 1e-8 * d.upper_bound
 
 
-def test_a_solver_limit_reports_not_certified_with_a_warning():
-    with pytest.warns(lk.ConvergenceWarning, match="not certified"):
+# ------------------------------------------ honesty: every limit says so (#18)
+def test_max_iter_reports_iteration_limit_with_a_warning():
+    with pytest.warns(lk.ConvergenceWarning, match=r"not certified.*max_iter = 1") as rec:
         d = optimal_mechanism(TRIPLE, TRIPLE_EPS, rtol=1e-14, max_iter=1, max_refine=0)
-    assert not d.details["certified"] and d.details["status"] == "optimal_inaccurate"
-    assert d.details["refinements"] == 0
+    assert not d.details["certified"]
+    assert d.details["status"] is Status.ITERATION_LIMIT
+    assert "max_iter" in d.details["limits"] and d.details["refinements"] == 0
+    # the gap is proved and named in the warning
+    rel = d.gap / d.upper_bound
+    assert rel > 1e-14
+    assert f"relative gap {rel:.3g}" in str(rec[0].message)
     # what it returns is still a valid bracket of the optimum
     assert d.utility <= TRIPLE_OPT * (1 + 1e-10) <= d.upper_bound * (1 + 2e-10)
-    assert d.gap > 1e-14 * d.upper_bound
+
+
+@pytest.mark.parametrize("max_refine", [0, 20])
+def test_max_cells_reports_not_certified_with_a_warning(max_refine):
+    P = np.array([(0.5, 0.3, 0.2), (0.3, 0.4, 0.3), (0.2, 0.3, 0.5)])
+    with pytest.warns(lk.ConvergenceWarning, match=r"not certified.*max_cells = 2") as rec:
+        d = optimal_mechanism(P, 0.02, max_cells=2, max_refine=max_refine)
+    assert not d.details["certified"]
+    assert d.details["status"] is Status.NOT_CERTIFIED
+    assert "max_cells" in d.details["limits"]
+    rel = d.gap / d.upper_bound
+    assert rel > 1e-8
+    assert f"relative gap {rel:.3g}" in str(rec[0].message)
+    # a valid bracket: the certified optimum (full limits) lies inside
+    opt = optimal_mechanism(P, 0.02)
+    assert d.utility <= opt.upper_bound * (1 + 1e-12)
+    assert opt.utility <= d.upper_bound * (1 + 1e-12)
+    W = d.mechanism
+    assert d.utility == pytest.approx(_utility(P, W, "kl", None), rel=1e-12)
+    assert np.all(d.leakages <= d.budgets * (1 + 1e-12))
+
+
+def test_n_outputs_restriction_reports_not_certified_with_a_warning():
+    with pytest.warns(lk.ConvergenceWarning, match=r"not certified.*n_outputs = 1"):
+        d = optimal_mechanism(TRIPLE, TRIPLE_EPS, n_outputs=1)
+    assert d.details["status"] is Status.NOT_CERTIFIED and d.details["limits"] == ["n_outputs"]
+    assert d.utility == pytest.approx(0.0, abs=1e-15)  # one output: perfect privacy
+
+
+# ------------------------------------------ the pricing bound against brute force (#18)
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "alpha"), [("kl", None), ("renyi", 0.5)])
+def test_ratio_space_pricing_bound_against_a_dense_simplex_grid(kind, alpha):
+    """The certified lower bound rho' on min r(u) / (p_1 u) over the simplex (likelihood-
+    ratio space) is below a dense grid's minimum and close to it."""
+    from leakage.hypothesis.optimal import _certify, _Problem
+
+    rng = np.random.default_rng(3)
+    m = 3 if kind == "kl" else 2
+    P = rng.dirichlet(np.ones(3) * 2, size=m) * 0.9 + 0.1 / 3
+    prob = _Problem(P, np.full(m, 0.05), kind, alpha if alpha else float("nan"))
+    r_dim = m - 1 if kind == "kl" else 1
+    for trial in range(3):
+        duals = (
+            rng.dirichlet(np.ones(r_dim)),
+            rng.uniform(0.05, 1.0, size=m),
+            rng.normal(scale=0.05, size=3),
+        )
+        pr = _certify(prob, duals, 1e-9, 200_000, stop_early=False)
+        assert not pr.hit
+        L = 400
+        i, j = np.meshgrid(np.arange(L + 1), np.arange(L + 1), indexing="ij")
+        ok = i + j <= L
+        U = np.stack([i[ok], j[ok], L - i[ok] - j[ok]], axis=1) / L
+        U = np.clip(U, 1e-300, None)
+        grid = float(np.min(prob.reduced(U, duals) / (U @ P[0])))
+        assert pr.rho <= grid + 1e-12, trial
+        assert pr.rho >= grid - 1e-4 * max(1.0, abs(grid)), trial  # the grid is coarse
+        # the column it reports attains the value it reports
+        u = pr.u
+        assert pr.value == pytest.approx(float(prob.reduced(u[None], duals)[0] / (u @ P[0])))
+        assert pr.rho <= pr.value
+
+
+# ------------------------------------------ M = 6 letters, three hypotheses (#18)
+P6 = np.random.default_rng(0).dirichlet(np.ones(6) * 2, size=3) * 0.9 + 0.1 / 6
+P6_EPS = 0.02
+
+
+@pytest.mark.slow
+def test_six_letters_three_hypotheses_certified_and_rechecked():
+    d = optimal_mechanism(P6, P6_EPS, rtol=1e-6)
+    assert d.details["certified"] and d.details["status"] is Status.OPTIMAL
+    W = d.mechanism
+    # the mechanism's exact objective and leakages, re-evaluated independently
+    assert W.min() >= 0 and np.allclose(W.sum(axis=1), 1, atol=1e-14)
+    q = P6 @ W
+    u = min(lk.kl_divergence(q[k], q[0]) for k in (1, 2))
+    assert d.utility == pytest.approx(u, rel=1e-12)
+    leaks = [lk.mutual_information(p, W) for p in P6]
+    assert np.all(np.array(leaks) <= P6_EPS * (1 + 1e-12))
+    # the certified bracket
+    assert 0 <= d.gap <= 1e-6 * d.upper_bound
+    # no feasible mechanism found by an independent local search beats the bound
+    for N in (3, 6):
+        found = _multistart(P6, P6_EPS, N, "kl", None, starts=2, seed=N)
+        assert found <= d.upper_bound * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "x"])

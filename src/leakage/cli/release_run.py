@@ -287,7 +287,7 @@ def _release_audit(
     from ..release import Release, audit, plot_audit
 
     r = Release.load(release, force=force)
-    with _naming_options({**_RELEASE_OPTIONS, "rng": "--seed"}):
+    with _naming_options({**_RELEASE_OPTIONS, "rng": "--seed", "source": "--source"}):
         a = audit(
             r,
             data,

@@ -35,6 +35,17 @@ concave function (concave part + tangent plane of the convex part at the centroi
 linear), whose minimum over the cell is at a vertex — a bound tight to second order in
 the cell size. Nothing of the LP solver's own accuracy enters the bound.
 
+**Pricing in likelihood-ratio space.** That bisection needs cells in :math:`M - 1`
+dimensions and its tangent planes are loose near the faces of :math:`\Delta_M`
+(:math:`u\ln u` has unbounded curvature): at :math:`M = 6` it stalled at 80–97% gaps.
+Normalizing columns by :math:`p_1u = 1` instead (so the certificate subtracts
+:math:`\rho' = \min\{r(u) : u \ge 0, p_1u = 1\}` once, not :math:`M\rho`), the
+reduced cost is a concave function of the :math:`m - 1` ratios :math:`a_k = p_ku` plus
+:math:`\phi(a)`, the value of a separable entropy problem with those moments, which is
+convex with affine minorants in closed form from any dual point (:class:`_RatioModel`).
+The branch and bound then runs over the polytope of the letters' likelihood-ratio points
+(:math:`m - 1` dimensions, whatever :math:`M`), and the entropy part is bounded exactly.
+
 The returned mechanism is the master's solution, rows renormalized exactly and, if
 rounding left a leakage above its budget, mixed with a perfect-privacy mechanism just
 enough (:math:`I` is convex in :math:`W`); its utility and leakages are recomputed
@@ -48,10 +59,12 @@ import itertools
 import math
 import time
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linprog, minimize, minimize_scalar
+from scipy.spatial import Delaunay, QhullError
 from scipy.special import xlogy
 
 from .._validation import check_base, check_positive
@@ -80,6 +93,26 @@ class _Problem:
     def __init__(self, ps: np.ndarray, e: np.ndarray, utility: str, alpha: float):
         self.ps, self.e, self.utility, self.alpha = ps, e, utility, alpha
         self.m, self.M = ps.shape
+        self._ratio_cells: np.ndarray | bool | None = False
+
+    def ratio_cells(self) -> np.ndarray | None:
+        """A triangulation of the polytope spanned by the likelihood-ratio points
+        ``(p_ki / p_1i)_{k>=2}`` of the letters: simplices, shape (S, m, m - 1); ``None``
+        if the points do not span ``m - 1`` dimensions."""
+        if self._ratio_cells is False:
+            R = (self.ps[1:] / self.ps[0]).T  # (M, m - 1)
+            cells = None
+            if R.shape[1] == 1:
+                lo, hi = float(R.min()), float(R.max())
+                if hi > lo:
+                    cells = np.array([[[lo], [hi]]])
+            elif R.shape[0] > R.shape[1]:
+                try:
+                    cells = R[Delaunay(R).simplices]
+                except (QhullError, ValueError):  # degenerate: the simplicial pricing
+                    cells = None
+            self._ratio_cells = cells
+        return self._ratio_cells
 
     def parts(self, U: np.ndarray):
         """Utility rows (convex) and leakage rows per column: shapes (K, m-1) and (K, m).
@@ -147,6 +180,13 @@ class _Problem:
         grad = np.log(C)[:, None, :] - np.log(lin)[:, :, None]  # (K, m, M)
         grad = np.einsum("k,kM,nkM->nM", kappa, self.ps, grad)
         return conc, gC @ kappa, grad
+
+
+#: the column generation polishes the master's support every iteration up to this many
+#: letters (beyond, one SLSQP on the support costs more than the iterations it saves)
+_POLISH_MAX_LETTERS = 4
+#: the output-count reduction (a local polish per count) is tried up to this many entries
+_REDUCE_MAX_ENTRIES = 24
 
 
 def _lattice(M: int, L: int) -> np.ndarray:
@@ -531,8 +571,9 @@ def _drive(
     local polish of ``W`` itself (nonlinear column generation: the master LP's
     tolerances cannot hide it). Stops early when the polish no longer improves ``W``
     (the multipliers depend on ``W`` alone).
-    Returns ``(W, mix, tau_ub, rho, cells, rounds)``."""
-    cells, rounds = 0, 0
+    Returns ``(W, mix, tau_ub, rho, cells, rounds, hits)``; ``hits``: the limits that
+    stopped a pricing (``"max_cells"``) or the rounds (``"max_refine"``)."""
+    cells, rounds, hits = 0, 0, set()
     val = float(prob.values(W).min())
     while True:
         gap = tau_ub - val
@@ -549,18 +590,23 @@ def _drive(
             duals = _kkt_duals(prob, W)
         if duals is None:
             break
-        delta = rtol * max(abs(tau_ub), 1e-300) / (4 * prob.M)
-        rho_k, u_b, best, n = _certify(prob, duals, delta, max_cells, stop_early=False)
-        cells += n
-        ub_k = float(duals[1] @ prob.e - duals[2].sum()) - prob.M * min(rho_k, 0.0)
+        tol = rtol * max(abs(tau_ub), 1e-300) / 4
+        pr = _certify(prob, duals, tol, max_cells, stop_early=False)
+        cells += pr.cells
+        ub_k = float(duals[1] @ prob.e - duals[2].sum()) - pr.pen
         if ub_k < tau_ub:
-            tau_ub, rho = ub_k, rho_k
-        if tau_ub - val <= rtol * abs(tau_ub) or rounds >= max_refine:
+            tau_ub, rho = ub_k, pr.rho
+        if tau_ub - val <= rtol * abs(tau_ub):
+            break
+        if pr.hit:
+            hits.add("max_cells")
+        if rounds >= max_refine:
+            hits.add("max_refine")
             break
         rounds += 1
         U, sw = _directions(W), W.sum(axis=0)
-        if best < -delta:  # an improving column: it enters the polish with a small mass
-            U = np.vstack([U, u_b])
+        if pr.improving:  # an improving column: it enters the polish with a small mass
+            U = np.vstack([U, pr.u])
             sw = np.concatenate([sw, [1e-3 * sw.sum() / sw.size]])
         C = _polish_support(prob, U, sw)
         if not C.size:
@@ -570,25 +616,64 @@ def _drive(
         if v <= val:  # W unchanged: the next round would price the same multipliers
             break
         W, mix, val = Cn, mix_n, v
-    return W, mix, tau_ub, rho, cells, rounds
+    return W, mix, tau_ub, rho, cells, rounds, hits
 
 
-def _certify(prob: _Problem, duals, delta: float, max_cells: int, *, stop_early: bool):
-    """Branch and bound for min r over the simplex: returns (rho, argmin, value, cells).
+class _Pricing(NamedTuple):
+    """What one certified pricing step proves and finds.
 
-    Cells whose bound is >= -delta are set aside (their bound enters ``rho``); the search
-    stops as soon as a point with r < -delta is found (``rho`` is then only the current
-    bound) or no cell is left below -delta: ``rho`` = the smallest bound of all leaves, a
-    certified lower bound on min r."""
+    ``pen``: every mechanism's utility is at most ``sum kappa e - sum y - pen`` (the
+    certificate); ``rho``: the proved lower bound on the reduced cost (in the pricing's
+    normalization); ``u``, ``value``: the column of least reduced cost found and its
+    exact (normalized) reduced cost; ``improving``: ``value < -delta`` (it enters the
+    master); ``cells``: cells bounded; ``hit``: ``max_cells`` stopped the search with
+    cells still open (``rho`` is then only what the open cells prove)."""
+
+    pen: float
+    rho: float
+    u: np.ndarray
+    value: float
+    improving: bool
+    cells: int
+    hit: bool
+
+
+def _certify(prob: _Problem, duals, tol: float, max_cells: int, *, stop_early: bool) -> _Pricing:
+    """Certified pricing: a lower bound on min r by branch and bound, losing at most
+    about ``tol`` in the certificate when it runs to completion.
+
+    The bound in the space of likelihood ratios is used whenever it
+    applies (every letter priced by a leakage multiplier and the ratio points spanning
+    ``m - 1`` dimensions, :class:`_RatioModel`); otherwise the simplicial bound on
+    :math:`\\Delta_M` (:class:`_SimplexModel`)."""
+    c = duals[1] @ prob.ps
+    cells0 = prob.ratio_cells()
+    if cells0 is not None and c.min() > 1e-12 * max(float(c.max()), 1e-300):
+        model = _RatioModel(prob, duals, c)
+        rho, u, best, n, hit = _branch_and_bound(
+            model, cells0, model.start(cells0), tol, max_cells, stop_early=stop_early
+        )
+        return _Pricing(min(rho, 0.0), rho, u, best, best < -tol, n, hit)
     M = prob.M
-    V0 = np.eye(M)
-    heap: list = []
-    counter = itertools.count()
-    best_u, best = V0[0], math.inf
-    settled = math.inf  # smallest bound among the cells set aside
+    delta = tol / M
+    model = _SimplexModel(prob, duals)
+    rho, u, best, n, hit = _branch_and_bound(
+        model, np.eye(M)[None], np.zeros((1, 0)), delta, max_cells, stop_early=stop_early
+    )
+    return _Pricing(M * min(rho, 0.0), rho, u, best, best < -delta, n, hit)
 
-    def push(cells: np.ndarray):
-        nonlocal best, best_u, settled
+
+class _SimplexModel:
+    r"""Cells are simplices of :math:`\Delta_M`; ``r`` = concave part + convex part + linear
+    is bounded below on a cell by the concave function (concave part + tangent plane of
+    the convex part at the centroid + linear), whose minimum over the cell is at a vertex.
+    The certificate subtracts ``M min(rho, 0)`` (:math:`\mu(\Delta_M) = M`)."""
+
+    def __init__(self, prob: _Problem, duals):
+        self.prob, self.duals = prob, duals
+
+    def bound(self, cells: np.ndarray, state: np.ndarray):
+        prob, duals, M = self.prob, self.duals, self.prob.M
         K = cells.shape[0]
         C = cells.mean(axis=1)  # centroids (interior points)
         verts = cells.reshape(-1, M)
@@ -596,42 +681,163 @@ def _certify(prob: _Problem, duals, delta: float, max_cells: int, *, stop_early:
         tang = gC[:, None] + np.einsum("kvM,kM->kv", cells - C[:, None, :], grad)
         lb = (conc.reshape(K, M) + tang).min(axis=1)
         pts = np.vstack([C, verts])
-        val = prob.reduced(pts, duals)
-        i = int(np.argmin(val))
-        if val[i] < best:
-            best, best_u = float(val[i]), pts[i]
+        return lb, pts, prob.reduced(pts, duals), state
+
+
+class _RatioModel:
+    r"""The pricing problem in the space of likelihood ratios (``m - 1`` dimensions).
+
+    Normalize columns by :math:`p_1 u = 1` instead of :math:`\sum_i u_i = 1`: since
+    :math:`r(u) \ge \rho'\,p_1u` for all :math:`u \ge 0` when :math:`\rho' = \min\{r(u):
+    u\ge0, p_1u=1\}`, and :math:`\int p_1u\,d\mu = p_1\mathbf 1 = 1`, the certificate is
+    :math:`\tau \le \sum_k\kappa_k\epsilon_k - \sum_iy_i - \rho'`. With :math:`a_k = p_ku`
+    (:math:`a_1 = 1`) and :math:`c = \sum_k\kappa_kp_k`,
+
+    .. math:: r(u) = \Psi(a) + \sum_i c_iu_i\ln u_i - y\cdot u,\qquad
+              \Psi(a) = -\sum_{k\ge2}(\nu_k+\kappa_k)\,a_k\ln a_k
+
+    (KL; Rényi: :math:`\Psi = -\nu(1-a_2^\alpha) - \kappa_2a_2\ln a_2`), :math:`\Psi`
+    concave. So :math:`\rho' = \min_a \Psi(a) + \phi(a)` over the polytope spanned by the
+    ratio points :math:`(p_{ki}/p_{1i})_{k\ge2}`, where :math:`\phi(a) = \min\{\sum_i
+    c_iu_i\ln u_i - y\cdot u : u\ge0, Pu = (1, a)\}` is convex, and by weak duality, for
+    *every* :math:`z \in \mathbb R^m`,
+
+    .. math:: \phi(a) \ge z\cdot(1, a) - \sum_i c_i\exp\big((y_i + (P^Tz)_i)/c_i - 1\big),
+
+    an affine minorant (exact when :math:`z` is the dual optimum at :math:`a`). On a
+    simplex of the ratio space :math:`\Psi` is at least its interpolant at the vertices,
+    so the cell bound is the minimum over the vertices of :math:`\Psi` + the minorant, with
+    :math:`z` from Newton steps on the dual at the cell's centroid (warm-started from the
+    parent cell). Whatever :math:`z` the steps reach, the bound is valid; the minimizer
+    :math:`u(z)` of the dual is a column whose reduced cost is evaluated exactly."""
+
+    def __init__(self, prob: _Problem, duals, c: np.ndarray):
+        self.prob, self.duals, self.c = prob, duals, c
+        self.y = duals[2]
+
+    def _psi(self, a: np.ndarray) -> np.ndarray:
+        nu, kappa, _ = self.duals
+        if self.prob.utility == "kl":
+            return -(xlogy(a, a) @ (nu + kappa[1:]))
+        al = self.prob.alpha
+        return -nu[0] * (1.0 - a[..., 0] ** al) - kappa[1] * xlogy(a[..., 0], a[..., 0])
+
+    def _dual(self, z: np.ndarray, A0: np.ndarray):
+        """u(z) (K, M), h(z) = -sum c u and the dual value z.A0 + h."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = np.exp((self.y + z @ self.prob.ps) / self.c - 1.0)
+            h = -(u @ self.c)
+            D = np.einsum("km,km->k", z, A0) + h
+        return u, h, np.where(np.isfinite(D), D, -np.inf)
+
+    def start(self, cells: np.ndarray) -> np.ndarray:
+        """Initial dual points: exponents of a uniform column (least squares in z)."""
+        P, c, y = self.prob.ps, self.c, self.y
+        target = c * (1.0 + math.log(1.0 / self.prob.M)) - y
+        z = np.linalg.lstsq(P.T, target, rcond=None)[0]
+        return np.repeat(z[None], cells.shape[0], axis=0)
+
+    def _newton(self, z: np.ndarray, A0: np.ndarray, steps: int):
+        P, c = self.prob.ps, self.c
+        m = P.shape[0]
+        u, h, D = self._dual(z, A0)
+        ts = 0.5 ** np.arange(8)
+        for _ in range(steps):
+            g = A0 - u @ P.T
+            H = np.einsum("mi,ki,ni->kmn", P, u / c, P)
+            H = H + 1e-14 * np.trace(H, axis1=1, axis2=2)[:, None, None] * np.eye(m)
+            with np.errstate(all="ignore"):
+                step = np.linalg.solve(H, g[..., None])[..., 0]
+            step = np.where(np.isfinite(step), step, 0.0)
+            Zc = z[None] + ts[:, None, None] * step[None]  # (T, K, m)
+            uc, hc, Dc = self._dual(Zc.reshape(-1, m), np.tile(A0, (ts.size, 1)))
+            Dc = Dc.reshape(ts.size, -1)
+            j = np.argmax(Dc, axis=0)
+            k = np.arange(z.shape[0])
+            better = Dc[j, k] > D
+            if not better.any():
+                break
+            sel = j * z.shape[0] + k
+            z = np.where(better[:, None], Zc[j, k], z)
+            u = np.where(better[:, None], uc[sel], u)
+            h = np.where(better, hc[sel], h)
+            D = np.where(better, Dc[j, k], D)
+        return z, u, h
+
+    def bound(self, cells: np.ndarray, z: np.ndarray):
+        prob = self.prob
+        a0 = cells.mean(axis=1)
+        A0 = np.hstack([np.ones((a0.shape[0], 1)), a0])
+        z, u, h = self._newton(z, A0, 6)
+        # Psi at the vertices + the affine minorant of phi from z, at the vertices
+        tang = z[:, None, 0] + np.einsum("kvd,kd->kv", cells, z[:, 1:]) + h[:, None]
+        lb = (self._psi(cells) + tang).min(axis=1)
+        lb = np.where(np.isnan(lb), -np.inf, lb)
+        ok = np.all(np.isfinite(u), axis=1) & (u.sum(axis=1) > 0)
+        U = u[ok] / u[ok].sum(axis=1, keepdims=True)
+        vals = prob.reduced(U, self.duals) / (U @ prob.ps[0]) if U.size else np.zeros(0)
+        return lb, U, vals, z
+
+
+def _branch_and_bound(model, cells0, state0, delta: float, max_cells: int, *, stop_early: bool):
+    """Best-first branch and bound for min r: returns (rho, argmin, value, cells, hit).
+
+    Cells whose bound is >= -delta are set aside (their bound enters ``rho``); the search
+    stops as soon as a point with r < -delta is found (``stop_early``: ``rho`` is then only
+    the current bound) or no cell is left below -delta: ``rho`` = the smallest bound of all
+    leaves, a certified lower bound on min r. ``hit``: ``max_cells`` stopped it first."""
+    heap: list = []
+    counter = itertools.count()
+    best_u, best = None, math.inf
+    settled = math.inf  # smallest bound among the cells set aside
+
+    def push(cells: np.ndarray, states: np.ndarray):
+        nonlocal best, best_u, settled
+        lb, pts, val, states = model.bound(cells, states)
+        if val.size:
+            i = int(np.nanargmin(np.where(np.isnan(val), np.inf, val)))
+            if val[i] < best:
+                best, best_u = float(val[i]), pts[i]
         thr = -delta if (stop_early or best >= -delta) else best - delta
         low = lb < thr
         if (~low).any():
             settled = min(settled, float(lb[~low].min()))
-        for c, bnd in zip(cells[low], lb[low], strict=True):
-            heapq.heappush(heap, (float(bnd), next(counter), c))
+        for c, s, bnd in zip(cells[low], states[low], lb[low], strict=True):
+            heapq.heappush(heap, (float(bnd), next(counter), c, s))
 
-    push(V0[None])
-    n = 1
-    while heap and (best >= -delta or not stop_early) and n < max_cells:
+    push(cells0, state0)
+    n = cells0.shape[0]
+    hit = False
+    while heap and (best >= -delta or not stop_early):
+        if n >= max_cells:
+            hit = True
+            break
         thr = -delta if (stop_early or best >= -delta) else best - delta
-        batch = []
+        batch, bstates = [], []
         while heap and len(batch) < 256:
-            bnd, _, cell = heapq.heappop(heap)
+            bnd, _, cell, st = heapq.heappop(heap)
             if bnd >= thr:  # settled by a better incumbent found meanwhile
                 settled = min(settled, bnd)
                 continue
             batch.append(cell)
+            bstates.append(st)
         if not batch:
             break
-        kids = []
-        for V in batch:  # split the longest edge (a loop over cells, not letters)
-            d = ((V[:, None, :] - V[None, :, :]) ** 2).sum(axis=2)
+        kids, kstates = [], []
+        for V, st in zip(batch, bstates, strict=True):  # split the longest edge (a loop
+            d = ((V[:, None, :] - V[None, :, :]) ** 2).sum(axis=2)  # over cells)
             a, b = np.unravel_index(int(np.argmax(d)), d.shape)
             mid = 0.5 * (V[a] + V[b])
             A_, B_ = V.copy(), V.copy()
             A_[a], B_[b] = mid, mid
             kids += [A_, B_]
-        push(np.asarray(kids))
+            kstates += [st, st]
+        push(np.asarray(kids), np.asarray(kstates))
         n += len(kids)
     rho = min([h[0] for h in heap] + [settled, best])
-    return rho, best_u, best, n
+    if best_u is None:
+        best_u = np.full(model.prob.M, 1.0 / model.prob.M)
+    return rho, best_u, best, n, hit
 
 
 def _mechanism(master: _Master, s: np.ndarray) -> np.ndarray:
@@ -716,16 +922,19 @@ def optimal_mechanism(
     Returns
     -------
     HypothesisDesign
-        ``details["certified"]`` (gap ``<= rtol * upper_bound``) and ``details["status"]``
-        (``"optimal"`` or ``"optimal_inaccurate"``), the iterations, refinements, cells
-        and seconds used.
+        ``details["certified"]`` (gap ``<= rtol * upper_bound``), ``details["status"]``
+        (:class:`~leakage.results.Status`: ``OPTIMAL``; ``ITERATION_LIMIT`` when
+        ``max_iter`` stopped it; ``NOT_CERTIFIED`` when ``max_cells``, ``max_refine``,
+        ``n_outputs`` or a stall left the gap above ``rtol``), ``details["limits"]`` (the
+        limits that stopped it), the iterations, refinements, cells and seconds used.
+        ``utility`` and ``upper_bound`` are proved whatever the status.
 
     Warns
     -----
     ConvergenceWarning
-        When a limit stops the solver before the gap reaches ``rtol`` (the bound and the
-        mechanism are still valid; the result says ``certified=False``). Not issued
-        when only the restriction to ``n_outputs`` columns leaves the gap open.
+        Whenever the returned gap is above ``rtol``: the message gives the relative gap
+        and names the limit(s) that stopped the solver (the bound and the mechanism are
+        still valid).
     """
     fn = "optimal_mechanism"
     b = check_base(base, func=fn)
@@ -776,12 +985,12 @@ def optimal_mechanism(
             raise InvalidParameterError(f"{fn}: 'start' leaks more than the budgets allow.")
     t0 = time.perf_counter()
     cells_total, it, stall, prev, futile = 0, 0, 0, -math.inf, 0
-    rho, done = -math.inf, False
+    rho, pen, done, hits = -math.inf, math.inf, False, set()
     for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         s, duals, lp = master.solve()
         _, kappa, y = duals
         dual_obj = float(kappa @ e - y.sum())
-        delta = rtol * max(abs(dual_obj), 1e-300) / (4 * M)
+        tol = rtol * max(abs(dual_obj), 1e-300) / 4  # the certificate may lose this
         moved = lp > prev + 1e-13 * max(abs(lp), 1e-300)
         stall = 0 if moved else stall + 1
         futile = 0 if moved else futile
@@ -791,29 +1000,36 @@ def optimal_mechanism(
             rc = prob.reduced(master.U, duals)
             new = [_local_min(prob, duals, u) for u in master.U[np.argsort(rc)[:6]]]
             vals = prob.reduced(np.array(new), duals)
-            good = [u for u, v in zip(new, vals, strict=True) if v < -delta]
+            good = [u for u, v in zip(new, vals, strict=True) if v < -tol / M]
         if not good:  # certified pricing: the global minimum of the reduced cost
-            rho, u_b, best, n_cells = _certify(prob, duals, delta, max_cells, stop_early=True)
-            cells_total += n_cells
-            if best >= -delta:
-                done = True
+            pr = _certify(prob, duals, tol, max_cells, stop_early=True)
+            cells_total += pr.cells
+            if not pr.improving:  # proved (or, if max_cells stopped it, bounded)
+                rho, pen, done = pr.rho, pr.pen, True
+                if pr.hit:
+                    hits.add("max_cells")
                 break
             futile += 1
             if futile > 3:  # the LP cannot use what the pricing finds (its tolerances):
                 break  # _drive takes over
-            good = [u_b, _local_min(prob, duals, u_b)]
+            good = [pr.u, _local_min(prob, duals, pr.u)]
         master.add(np.array(good))
-        pol = _directions(_polish_support(prob, master.U[: s.size], s))
-        if pol.size:
-            master.add(pol)
+        if M <= _POLISH_MAX_LETTERS:  # a local polish of the support speeds it up where
+            pol = _directions(_polish_support(prob, master.U[: s.size], s))  # it is cheap
+            if pol.size:
+                master.add(pol)
     else:
+        hits.add("max_iter")
         s, duals, lp = master.solve()
         _, kappa, y = duals
         dual_obj = float(kappa @ e - y.sum())
     if not done:
-        delta = rtol * max(abs(dual_obj), 1e-300) / (4 * M)
-        rho, _, _, n_cells = _certify(prob, duals, delta, max_cells, stop_early=False)
-        cells_total += n_cells
+        tol = rtol * max(abs(dual_obj), 1e-300) / 4
+        pr = _certify(prob, duals, tol, max_cells, stop_early=False)
+        cells_total += pr.cells
+        rho, pen = pr.rho, pr.pen
+        if pr.hit:
+            hits.add("max_cells")
     W, mix = _repair(P, _mechanism(master, s), e)
     # the polished support is usually more accurate than the LP's solution
     C = _polish_support(prob, master.U[: s.size], s)
@@ -823,42 +1039,39 @@ def optimal_mechanism(
             W, mix = Cp, mix_p
     if W_start is not None and float(prob.values(W_start).min()) > float(prob.values(W).min()):
         W, mix = W_start, 0.0
-    # the certificate: tau <= sum kappa e - sum y - M rho for every mechanism, from the
-    # LP's multipliers, then driven by the optimality conditions at W (``_drive``)
-    W, mix, tau_ub, rho, cells, refinements = _drive(
+    # the certificate: tau <= sum kappa e - sum y - pen for every mechanism (``pen`` from
+    # the pricing's proved bound rho), from the LP's multipliers, then driven by the
+    # optimality conditions at W (``_drive``)
+    W, mix, tau_ub, rho, cells, refinements, drive_hits = _drive(
         prob,
         W,
         mix,
-        dual_obj - M * min(rho, 0.0),
+        dual_obj - pen,
         rho,
         rtol=rtol,
         max_cells=max_cells,
         max_refine=max_refine,
     )
     cells_total += cells
+    hits |= drive_hits
     if kind == "kl":
         ub_nats = tau_ub
     else:  # tau = 1 - S, D_alpha = ln(S) / (alpha - 1)
         ub_nats = math.log1p(-tau_ub) / (a_ren - 1) if tau_ub < 1 else math.inf
-    method = "column generation (HiGHS) + certified simplicial branch and bound"
-    val_nats = float(prob.values(W).min())
-    if tau_ub - val_nats > rtol * abs(tau_ub):
-        warnings.warn(
-            f"{fn}: the certified relative gap {(tau_ub - val_nats) / abs(tau_ub):.3g} is "
-            f"above rtol = {rtol:g} after {it} column-generation iterations and "
-            f"{refinements} refinements (max_iter = {max_iter}, max_refine = {max_refine}, "
-            f"max_cells = {max_cells}): the result is not certified; the optimum lies in "
-            "[utility, upper_bound]. Raise the limits or rtol.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    if n_outputs is None and W.shape[1] > 2:
+    method = "column generation (HiGHS) + certified branch and bound"
+    full = float(prob.values(W).min())
+    solved = bool(tau_ub - full <= rtol * abs(tau_ub))
+    if n_outputs is None and 2 < W.shape[1] and M * W.shape[1] <= _REDUCE_MAX_ENTRIES:
         # the LP's basic solution may split an output in two; keep the fewest outputs
-        # that reach the same utility (within rtol / 10), found by the local polish
-        full = float(prob.values(W).min())
+        # that reach the same utility (within rtol / 10, and the certified gap kept);
+        # skipped for large mechanisms (one SLSQP per output count costs more than the
+        # certificate there)
+        floor = full - 0.1 * rtol * abs(full)
+        if solved:
+            floor = max(floor, tau_ub - rtol * abs(tau_ub))
         for N in range(2, W.shape[1]):
             Wn = _polish_fixed(P, W, e, N, kind, a_ren)
-            if float(prob.values(Wn).min()) >= full - 0.1 * rtol * abs(full):
+            if float(prob.values(Wn).min()) >= floor:
                 W = Wn
                 method += f"; {N} outputs suffice (local polish of the optimum)"
                 break
@@ -876,6 +1089,30 @@ def optimal_mechanism(
         )
     value = max(ub, u)  # equal up to rounding here
     certified = bool(value - u <= rtol * abs(value))
+    limits: list[str] = []
+    if certified:
+        status = Status.OPTIMAL
+    else:
+        if not solved:
+            limits = sorted(hits) or ["stall"]
+        else:  # the certified optimum needs more outputs than n_outputs allows
+            limits = ["n_outputs"]
+        status = Status.ITERATION_LIMIT if "max_iter" in limits else Status.NOT_CERTIFIED
+        _warn_not_certified(
+            fn,
+            gap=value - u,
+            rel=(value - u) / abs(value) if value else math.inf,
+            rtol=rtol,
+            limits=limits,
+            values=dict(
+                max_iter=max_iter,
+                max_cells=max_cells,
+                max_refine=max_refine,
+                n_outputs=n_outputs,
+            ),
+            counts=(it, refinements, cells_total),
+            base=b,
+        )
     return HypothesisDesign(
         mechanism=W,
         utility=u,
@@ -890,7 +1127,8 @@ def optimal_mechanism(
         base=b,
         details=dict(
             certified=certified,
-            status=(Status.OPTIMAL if certified else Status.OPTIMAL_INACCURATE).value,
+            status=status,
+            limits=limits,
             iterations=it,
             refinements=refinements,
             columns=int(master.U.shape[0]),
@@ -900,6 +1138,36 @@ def optimal_mechanism(
             mixing=mix,
             seconds=time.perf_counter() - t0,
         ),
+    )
+
+
+_LIMIT_TEXT = {
+    "max_cells": "max_cells = {max_cells} (a certified pricing ran out of cells)",
+    "max_iter": "max_iter = {max_iter} (column-generation iterations)",
+    "max_refine": "max_refine = {max_refine} (refinements of the certificate)",
+    "n_outputs": (
+        "n_outputs = {n_outputs} (the certified optimum needs more outputs; the bound is "
+        "over every mechanism)"
+    ),
+    "stall": (
+        "a stall (neither the master LP nor the local polish improves the mechanism or "
+        "its multipliers further)"
+    ),
+}
+
+
+def _warn_not_certified(fn, *, gap, rel, rtol, limits, values, counts, base) -> None:
+    """The ConvergenceWarning of a result whose certified gap is above ``rtol``."""
+    why = " and ".join(_LIMIT_TEXT[k].format(**values) for k in limits)
+    it, refinements, cells = counts
+    fix = " or ".join(k for k in limits if k != "stall")
+    warnings.warn(
+        f"{fn}: not certified: the certified relative gap {rel:.3g} (upper_bound - utility "
+        f"= {gap:.3g}, log base {base:g}) is above rtol = {rtol:g}; stopped by {why} "
+        f"after {it} iterations, {refinements} refinements and {cells} cells. The optimum "
+        f"lies in [utility, upper_bound]. Raise {fix or 'the limits'} or rtol.",
+        ConvergenceWarning,
+        stacklevel=3,
     )
 
 
