@@ -217,3 +217,80 @@ def test_curve_through_d_min_and_d_max_regression():
     assert np.all(c.gap <= 1e-9)
     for D, rate in zip(Ds, c.rate, strict=True):
         assert rate == pytest.approx(rate_distortion(p, d, D, tol=1e-11).rate, abs=2e-9)
+
+
+# ---------------------------------------------------------------- curves (issue 18)
+def _dit_like_points(p, n=21):
+    """Distortions spread like dit's RDCurve points: D_max, then down towards D_min."""
+    D_max = 1 - float(np.max(p))
+    return np.concatenate(
+        [[D_max * 1.4, D_max * 1.0001, D_max * 0.997], np.geomspace(D_max * 0.95, 0.012, n - 3)]
+    )
+
+
+@pytest.mark.parametrize("q", [0.3, 0.11])
+def test_curve_binary_hamming_every_point_certified(q):
+    Ds = np.linspace(0.0, 0.6, 21)
+    c = rate_distortion_curve([q, 1 - q], "hamming", Ds, tol=1e-10)
+    truth = np.array([_h(q) - _h(D) if D < min(q, 1 - q) else 0.0 for D in Ds])
+    assert np.all(c.converged) and np.all(c.gap <= 1e-10)
+    assert np.all(c.lower - 1e-13 <= truth) and np.all(truth <= c.upper + 1e-13)
+
+
+@pytest.mark.parametrize("m", [4, 16])
+def test_curve_uniform_mary_hamming_every_point_certified(m):
+    Ds = _dit_like_points(np.full(m, 1 / m))
+    c = rate_distortion_curve(np.full(m, 1 / m), "hamming", Ds, tol=1e-10)
+    Dc = np.minimum(Ds, 1 - 1 / m)
+    truth = np.array(
+        [math.log2(m) - _h(D) - D * math.log2(m - 1) if D < 1 - 1 / m else 0.0 for D in Dc]
+    )
+    assert np.all(c.converged) and np.all(c.gap <= 1e-10)
+    assert np.all(c.lower - 1e-12 <= truth) and np.all(truth <= c.upper + 1e-12)
+
+
+def test_curve_16_letters_warm_equals_cold_monotone_convex():
+    p = np.random.default_rng(7).dirichlet(0.5 * np.ones(16))
+    Ds = np.sort(_dit_like_points(p))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = rate_distortion_curve(p, "hamming", Ds, tol=1e-10)
+    assert np.all(c.converged) and np.all(c.gap <= 1e-10)
+    for i in (0, 5, 12, 18, 20):  # cold-started single solves agree within the gaps
+        r = rate_distortion(p, "hamming", Ds[i], tol=1e-10)
+        assert abs(r.rate - c.rate[i]) <= 2e-10
+        assert r.lower <= c.upper[i] + 1e-15 and c.lower[i] <= r.upper + 1e-15
+    assert np.all(np.diff(c.upper) <= 1e-10)  # nonincreasing in D
+    # convex: every point lies below the chord of its neighbours (certified bounds)
+    lam = (Ds[1:-1] - Ds[:-2]) / (Ds[2:] - Ds[:-2])
+    chord = (1 - lam) * c.upper[:-2] + lam * c.upper[2:]
+    assert np.all(c.lower[1:-1] <= chord + 1e-12)
+
+
+def test_curve_16_letters_against_dit_loosely():
+    dit = pytest.importorskip("dit")
+    from dit.rate_distortion import RDCurve
+
+    p = np.random.default_rng(11).dirichlet(np.ones(16))
+    np.random.seed(0)  # noqa: NPY002 -- dit's restarts draw from the global generator
+    ref = RDCurve(dit.Distribution([chr(97 + i) for i in range(16)], p), beta_num=21, method="ba")
+    Dd, R = np.maximum(np.asarray(ref.distortions), 0.0), np.asarray(ref.rates)
+    ours = rate_distortion_curve(p, "hamming", Dd, tol=1e-10)
+    assert np.all(ours.gap <= 1e-10)
+    assert np.all(R >= ours.lower - 1e-9)  # dit's points are achievable: never below R(D)
+    np.testing.assert_allclose(R, ours.rate, atol=1e-3)  # dit stops after 100 iterations
+
+
+def test_curve_iteration_limit_is_reported():
+    p = np.random.default_rng(3).dirichlet(0.5 * np.ones(16))
+    Ds = np.array([0.05, 0.3, 0.5])
+    with pytest.warns(lk.ConvergenceWarning, match=r"max_iter=1 .*largest certified gap"):
+        c = rate_distortion_curve(p, "hamming", Ds, tol=1e-12, max_iter=1)
+    assert not c.converged.all()
+    bad = ~c.converged
+    assert np.all(c.gap[bad] > 1e-12) and np.all(np.isfinite(c.gap))
+    exact = rate_distortion_curve(p, "hamming", Ds, tol=1e-11)
+    assert np.all(c.lower <= exact.upper + 1e-12) and np.all(exact.lower <= c.upper + 1e-12)
+    with pytest.warns(lk.ConvergenceWarning, match=r"max_iter=1 with certified gap"):
+        r = rate_distortion(p, "hamming", c.D_max - 1e-3, tol=1e-12, max_iter=1)
+    assert r.status == lk.results.Status.ITERATION_LIMIT and r.gap > 1e-12
