@@ -331,3 +331,176 @@ def test_binary_n20_builds_and_covers():
     # the JEP: atypical blocks that the fallback m0 does not reproduce within both levels
     fail = ~typ & ((e1 > 0.2 * 20 + 1e-9) | (e2 > 0.1 * 20 + 1e-9))
     assert code.jep() == pytest.approx(px[fail].sum(), abs=1e-12)
+
+
+# ------------------------------------------------------------------ per type class
+# The build covers each typical type class sparsely (distortion balls carried over by the
+# permutation that sorts a block, greedy picks on gains); the dense cover matrices over
+# all k^n sequences (``_SPARSE_COVERS = False``, the code before issue 18) stay as the
+# reference. Both must build the very same code, also where the candidate pools are
+# restricted (budgets) and where the sparse path hands a type or its cells to the dense
+# one.
+METRIC_F = [[0.0, 0.3, 0.7], [0.3, 0.0, 0.4], [0.7, 0.4, 0.0]]  # a metric, not integral
+SPARSE_CASES = [
+    *RESTRICTED,
+    dict(p=[0.3, 0.7], d1="hamming", d2="hamming", n=10, D1=0.3, D2=0.1, r1=0.1, r2=0.1, alpha=0.1),
+    dict(
+        p=[0.5, 0.3, 0.2],
+        d1="hamming",
+        d2="hamming",
+        n=7,
+        D1=0.3,
+        D2=0.15,
+        r1=0.1,
+        r2=0.1,
+        alpha=0.1,
+    ),
+    dict(
+        p=[0.5, 0.3, 0.2], d1=METRIC_F, d2=METRIC_F, n=6, D1=0.2, D2=0.1, r1=0.2, r2=0.2, alpha=0.2
+    ),
+    # rectangular distortions (3 source letters, 2 reproduction letters): no metric
+    dict(
+        p=[0.5, 0.3, 0.2],
+        d1=[[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]],
+        d2=[[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]],
+        n=6,
+        D1=0.4,
+        D2=0.2,
+        r1=0.2,
+        r2=0.2,
+        alpha=0.2,
+    ),
+]
+
+
+def _same_code(a, b):
+    assert a.types == b.types and a.key_bits == b.key_bits
+    assert len(a.book_y) == len(b.book_y)
+    for Ya, Yb in zip(a.book_y, b.book_y, strict=True):
+        assert Ya.dtype == Yb.dtype and np.array_equal(Ya, Yb)
+    for za, zb in zip(a.book_z, b.book_z, strict=True):
+        assert len(za) == len(zb)
+        for Za, Zb in zip(za, zb, strict=True):
+            assert Za.dtype == Zb.dtype and Za.shape == Zb.shape and np.array_equal(Za, Zb)
+
+
+@pytest.mark.parametrize("case", SPARSE_CASES)
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {},  # as shipped
+        {"COVER_BUDGET": 1, "CELL_BUDGET": 1},  # every pool restricted to whole classes
+        {"COVER_BUDGET": 64, "CELL_BUDGET": 8},  # restricted, several classes fit
+        {"CELL_ENTRIES": 1},  # sparse first layer, dense cells
+        {"CELL_ENTRIES": 40},  # cells covered in many small batches
+        {"SPARSE_ENTRIES": 0},  # every type handed to the dense path
+        {"MAX_BALL": 1},  # balls too large: dense path
+    ],
+    ids=["default", "restricted", "budgets", "dense-cells", "batches", "dense", "no-ball"],
+)
+def test_type_class_build_equals_the_dense_reference(case, limits, monkeypatch):
+    import leakage.cipher._code as code_mod
+
+    for name, value in limits.items():
+        monkeypatch.setattr(code_mod, name, value)
+    monkeypatch.setattr(code_mod, "_SPARSE_COVERS", False)
+    reference = _code(case)
+    monkeypatch.setattr(code_mod, "_SPARSE_COVERS", True)
+    _same_code(_code(case), reference)
+
+
+def test_type_class_helpers_equal_brute_force():
+    from leakage.cipher import _code as cm
+
+    rng = np.random.default_rng(5)
+    for n, k in ((7, 2), (5, 3), (4, 4)):
+        X = cm._all_sequences(n, k, np.int8)
+        counts = np.stack([(X == a).sum(axis=1) for a in range(k)], axis=1)
+        for Q in cm._types(n, k):
+            T = cm._type_class(Q)
+            assert np.array_equal(T, X[np.all(counts == Q, axis=1)])  # lexicographic
+            assert T.shape[0] == cm._type_size(Q) == cm._multinomial(np.array([Q]))[0]
+        d = rng.random((k, k + 1)).round(2)
+        C = cm._all_sequences(n, k + 1, np.int8)
+        Q = cm._types(n, k)[len(cm._types(n, k)) // 2]
+        T = cm._type_class(Q)
+        for D in (0.0, 0.2, 0.45):
+            ball = cm._ball(T[0], d, D, 2**20)
+            full = cm._covers(T, C, d, D)  # the dense cover: every ball by brute force
+            assert np.array_equal(
+                np.sort(ball @ (k + 1) ** np.arange(n - 1, -1, -1)), np.flatnonzero(full[0])
+            )
+            E = cm._ball_entries(T, ball, k + 1)
+            for r in range(T.shape[0]):
+                assert np.array_equal(np.sort(E[r]), np.flatnonzero(full[r]))
+        # joint types with a fixed sequence: codes, sizes and a member each
+        y = rng.integers(0, k, n)
+        yq = tuple(int(c) for c in np.bincount(y, minlength=k))
+        codes, sizes, reps = cm._joint_classes(yq, k + 1, n)
+        y0 = np.repeat(np.arange(k), yq)
+        lab = cm._classes(cm._masks(C, k + 1), cm._masks(y0[None, :], k)[:, 0], n)
+        u, cnt = np.unique(lab, return_counts=True)
+        assert np.array_equal(codes, u) and np.array_equal(sizes, cnt)
+        rl = cm._classes(cm._masks(reps, k + 1), cm._masks(y0[None, :], k)[:, 0], n)
+        assert np.array_equal(rl, codes)
+    assert cm._multinomial(np.array([[31, 32]]))[0] == math.comb(63, 31)
+
+
+def test_sparse_greedy_covers_equal_the_dense_greedy():
+    """_greedy_entries and _greedy_groups pick what _greedy_cover picks on the dense
+    matrix (same order, ties to the lowest column), and the encoder's choice is the first
+    pick covering each row."""
+    from leakage.cipher import _code as cm
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        rows, cols = int(rng.integers(1, 40)), int(rng.integers(1, 9000 if trial % 3 == 0 else 60))
+        M = rng.random((rows, cols)) < rng.choice([0.02, 0.1, 0.4])
+        M[np.arange(rows), rng.integers(0, cols, rows)] = True  # every row coverable
+        width = int(M.sum(axis=1).max())
+        E = np.full((rows, width), -1, dtype=np.int64)
+        for r in range(rows):
+            c = rng.permutation(np.flatnonzero(M[r]))
+            E[r, : c.size] = c
+        ref = cm._greedy_cover(M)
+        got, assign = cm._greedy_entries(E, cols, lambda j, M=M: M[:, j])
+        assert got == ref
+        assert np.array_equal(assign, np.argmax(M[:, ref], axis=1))
+        if (E >= 0).all():
+            assert cm._greedy_entries(E, cols, lambda j, M=M: M[:, j], padded=False)[0] == ref
+    # several independent covers at once
+    groups = 7
+    blocks = [
+        rng.random((int(rng.integers(1, 15)), int(rng.integers(1, 20)))) < 0.3
+        for _ in range(groups)
+    ]
+    for B in blocks:
+        B[np.arange(B.shape[0]), rng.integers(0, B.shape[1], B.shape[0])] = True
+    offs = np.cumsum([0] + [B.shape[1] for B in blocks])
+    width = max(int(B.sum(axis=1).max()) for B in blocks)
+    E = np.concatenate(
+        [
+            np.array(
+                [
+                    np.pad(np.flatnonzero(r) + o, (0, width - int(r.sum())), constant_values=-1)
+                    for r in B
+                ]
+            )
+            for B, o in zip(blocks, offs, strict=False)
+        ]
+    )
+    row_group = np.repeat(np.arange(groups), [B.shape[0] for B in blocks])
+    col_group = np.repeat(np.arange(groups), [B.shape[1] for B in blocks])
+    picks = cm._greedy_groups(E, row_group, col_group, groups)
+    for B, o, p in zip(blocks, offs, picks, strict=False):
+        assert (p - o).tolist() == cm._greedy_cover(B)
+
+
+def test_sparse_greedy_reports_an_uncoverable_row():
+    from leakage.cipher import _code as cm
+
+    E = np.array([[0, 1], [-1, -1]])
+    with pytest.raises(lk.InvalidParameterError, match="no reproduction"):
+        cm._greedy_entries(E, 2, lambda j: E[:, 0] == j)
+    with pytest.raises(lk.InvalidParameterError, match="no reproduction"):
+        cm._greedy_groups(E, np.array([0, 1]), np.array([0, 0]), 2)

@@ -321,13 +321,24 @@ def _restricted_pool(
     _, rep, n_j = np.unique(_classes(src_masks, ref, n), return_index=True, return_counts=True)
     cov = _covers(S[rep], C[pool], d, D, masks[:, pool])  # one row per orbit
     cnt = np.stack([np.bincount(inv, weights=row, minlength=sizes.size) for row in cov])
+    return pool[_take_classes(cnt, sizes, n_j, S.shape[0], budget)[inv]]
+
+
+def _take_classes(
+    cnt: np.ndarray, sizes: np.ndarray, n_j: np.ndarray, rows: int, budget: int
+) -> np.ndarray:
+    """The classes :func:`_restricted_pool` keeps (a boolean per class), from ``cnt[J, K]``
+    (float64: members of class ``K`` covering a row of orbit ``J``), the class sizes
+    (int64), the orbit sizes ``n_j`` (int64, orbits in increasing code order) and the
+    number of rows to cover. Classes are in increasing code order (ties of the score go
+    to the first)."""
     hits = cnt > 0
     score = n_j @ (cnt / sizes)
     order = np.argsort(-score, kind="stable")
     take = np.zeros(sizes.size, dtype=bool)
     used = 0
     for c in order:  # a loop over classes (at most (n+1)^(k k') of them), not letters
-        if score[c] > 0 and (used + sizes[c]) * S.shape[0] <= budget:
+        if score[c] > 0 and (used + sizes[c]) * rows <= budget:
             take[c] = True
             used += sizes[c]
     if not take.any() and np.any(score > 0):  # none fits: the smallest useful class
@@ -340,7 +351,7 @@ def _restricted_pool(
             break  # no candidate covers these rows: the greedy cover reports it
         take[c] = True
         missing &= ~hits[:, c]
-    return pool[take[inv]]
+    return take
 
 
 def _masks(S: np.ndarray, k: int) -> np.ndarray:
@@ -353,7 +364,12 @@ def _masks(S: np.ndarray, k: int) -> np.ndarray:
 
 
 def _covers(
-    X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float, mC: np.ndarray | None = None
+    X: np.ndarray,
+    C: np.ndarray,
+    d: np.ndarray,
+    D: float,
+    mC: np.ndarray | None = None,
+    mX: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean matrix ``d(x^n, c^n) <= D`` (rows X, columns C), in column chunks. The test
     is on sums, ``sum_t d(x_t, c_t) <= n D + 1e-9``, everywhere in this module.
@@ -367,7 +383,7 @@ def _covers(
     n = X.shape[1]
     lim = D * n + 1e-9
     step = max(1, 2**23 // max(X.shape[0], 1))
-    mX = _masks(X, d.shape[0])
+    mX = _masks(X, d.shape[0]) if mX is None else mX
     mC = _masks(C, d.shape[1]) if mC is None else mC
     if d.shape == (2, 2):
         (d00, d01), (d10, d11) = (float(v) for v in d[0]), (float(v) for v in d[1])
@@ -441,6 +457,294 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
         gain -= covers[newly].sum(axis=0, dtype=np.int64)
         uncovered &= ~newly
     return chosen
+
+
+# ------------------------------------------------------------ per type class (sparse)
+#: Largest number of (block, candidate) entries of the sparse cover of one type class
+#: (the candidates within the level of each block) before the build falls back to the
+#: dense cover matrix for that type.
+SPARSE_ENTRIES = 2**27
+#: The same for the second-layer cells of one type (sorted, so kept smaller): above it
+#: the cells are covered densely (their pools are then restricted and small).
+CELL_ENTRIES = 2**24
+#: Largest distortion ball (reproductions within a level of one block) enumerated.
+MAX_BALL = 2**20
+#: Whether :meth:`SuccessiveRefinementCipher.build` uses the per-type-class sparse
+#: covers (False: the dense cover matrices over all sequences, the reference path; both
+#: build the same code).
+_SPARSE_COVERS = True
+
+
+def _type_class(Q: tuple[int, ...], dtype=np.int8) -> np.ndarray:
+    """Every sequence of type ``Q`` (a count vector), in lexicographic order (increasing
+    base-k index), shape ``(|T_Q|, n)``: built from the classes of the suffix types,
+    never from all ``k^n`` sequences."""
+    k = len(Q)
+    memo: dict[tuple[int, ...], np.ndarray] = {}
+
+    def rec(R: tuple[int, ...]) -> np.ndarray:
+        if R in memo:
+            return memo[R]
+        m = sum(R)
+        if m == 0:
+            out = np.zeros((1, 0), dtype=dtype)
+        else:
+            parts = []
+            for a in range(k):  # first letter a, then every sequence of the rest
+                if R[a]:
+                    sub = rec((*R[:a], R[a] - 1, *R[a + 1 :]))
+                    blk = np.empty((sub.shape[0], m), dtype=dtype)
+                    blk[:, 0] = a
+                    blk[:, 1:] = sub
+                    parts.append(blk)
+            out = np.concatenate(parts)
+        memo[R] = out
+        return out
+
+    return rec(tuple(int(c) for c in Q))
+
+
+def _decode(idx: np.ndarray, n: int, k: int, dtype=np.int64) -> np.ndarray:
+    """Letters of the sequences with base-``k`` indices ``idx`` (the rows of
+    :func:`_all_sequences`), shape ``(idx.size, n)``."""
+    idx = np.asarray(idx, dtype=np.int64)
+    return ((idx[:, None] // (k ** np.arange(n - 1, -1, -1, dtype=np.int64))[None, :]) % k).astype(
+        dtype
+    )
+
+
+def _ball(x0: np.ndarray, d: np.ndarray, D: float, limit: int) -> np.ndarray | None:
+    r"""Every reproduction ``c`` with ``d(x0, c) <= D`` exactly as :func:`_covers` decides
+    it, as letters ``(B, n)``; None when more than ``limit`` partial sequences arise.
+
+    Depth-first by position, vectorized over the partial sequences: a prefix is dropped
+    once its sum plus the smallest possible rest exceeds :math:`nD` (with a slack), and
+    the survivors go through :func:`_covers` itself."""
+    n, kc = x0.size, d.shape[1]
+    lim = D * n + 1e-9
+    slack = 1e-7 * max(1.0, abs(lim))
+    step = d[x0]  # (n, kc): the distortion of each letter at each position
+    rest = np.concatenate([np.cumsum(step.min(axis=1)[::-1])[::-1], [0.0]])
+    dt = np.int8 if kc < 128 else np.int64
+    letters = np.zeros((1, 0), dtype=dt)
+    cost = np.zeros(1)
+    for t in range(n):
+        c = cost[:, None] + step[t][None, :]
+        s, m = np.nonzero(c + rest[t + 1] <= lim + slack)
+        if s.size > limit:
+            return None
+        letters = np.concatenate([letters[s], m[:, None].astype(dt)], axis=1)
+        cost = c[s, m]
+    return letters[_covers(x0[None, :], letters, d, D)[0]]
+
+
+def _ball_entries(S: np.ndarray, ball0: np.ndarray, kc: int) -> np.ndarray:
+    r"""Base-``kc`` indices of the ball around each row of ``S`` (all of one type),
+    shape ``(rows, B)``, from the ball ``ball0`` around the sorted sequence of that type.
+
+    Distortion is invariant under permutations of positions: if ``x = x0 o sigma`` then
+    the ball of ``x`` is ``{c o sigma : c in ball(x0)}``. With :math:`\sigma^{-1}` the
+    stable argsort of ``x``, the index of ``c o sigma`` is :math:`\sum_s c_s\,
+    k^{n-1-\sigma^{-1}(s)}`: one matrix product per chunk of rows (exact in float64,
+    indices below :math:`2^{53}`; in float32 below :math:`2^{24}`, where every partial
+    sum is an integer it holds exactly)."""
+    n = S.shape[1]
+    dt = np.int32 if kc**n < 2**31 else np.int64
+    out = np.empty((S.shape[0], ball0.shape[0]), dtype=dt)
+    if out.size == 0:
+        return out
+    ft = np.float32 if kc**n <= 2**24 else np.float64
+    B = ball0.astype(ft).T  # (n, B)
+    power = (kc ** np.arange(n - 1, -1, -1, dtype=np.int64)).astype(ft)
+    step = max(1, 2**22 // ball0.shape[0])
+    for s0 in range(0, S.shape[0], step):
+        inv = np.argsort(S[s0 : s0 + step], axis=1, kind="stable")
+        out[s0 : s0 + step] = power[inv] @ B  # exact integers: the cast truncates nothing
+    return out
+
+
+def _greedy_entries(
+    E: np.ndarray, ncols: int, covered_by, padded: bool = True
+) -> tuple[list[int], np.ndarray]:
+    """:func:`_greedy_cover` on a sparse cover: ``E[r]`` lists the candidates (``0 ..
+    ncols-1``, ``-1`` for none) covering row ``r``, each once; ``covered_by(c)`` is the
+    boolean column ``c`` of the dense matrix. Picks the same candidates in the same order
+    (largest gain, ties to the lowest candidate), and returns with them, for each row,
+    the position in the picks of the first pick covering it (the encoder's choice).
+
+    Gains only decrease, so a block's maximum once computed stays an upper bound of its
+    gains: the first column of the largest gain is searched only in the blocks whose bound
+    reaches it (tightening the bounds of those that fall short), not over all columns at
+    every pick. Once the largest gain is 1, every candidate left covers one uncovered
+    row, and the greedy takes, row after row in increasing order of their smallest
+    candidate, that candidate: those picks are made at once. ``padded=False`` promises
+    that ``E`` holds no ``-1``."""
+    bs = 4096
+    nb = max(1, -(-ncols // bs))
+    gain = np.zeros(nb * bs, dtype=np.int64)  # zero-gain padding past the columns
+    step = max(1, 2**22 // max(E.shape[1], 1))  # rows per chunk: bounded int64 copies
+    for s0 in range(0, E.shape[0], step):
+        part = E[s0 : s0 + step]
+        gain[:ncols] += np.bincount(part[part >= 0] if padded else part.ravel(), minlength=ncols)
+    bound = gain.reshape(nb, bs).max(axis=1)
+    uncovered = np.ones(E.shape[0], dtype=bool)
+    assign = np.full(E.shape[0], -1, dtype=np.int64)
+    chosen: list[int] = []
+    left = E.shape[0]
+    while left:
+        top = int(bound.max())
+        j = -1
+        for b in np.flatnonzero(bound == top).tolist():
+            block = gain[b * bs : (b + 1) * bs]
+            true = int(block.max())
+            if true == top:
+                j = b * bs + int(np.argmax(block == top))
+                break
+            bound[b] = true
+        if j < 0:
+            continue  # the bounds were stale: tightened, search again
+        if top == 0:
+            raise InvalidParameterError(
+                "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
+                "the distortion level; raise D1/D2."
+            )
+        if top == 1:
+            rows = np.flatnonzero(uncovered)
+            first = np.empty(rows.size, dtype=np.int64)
+            for s0 in range(0, rows.size, step):
+                part = E[rows[s0 : s0 + step]]
+                first[s0 : s0 + step] = np.where(part >= 0, part, ncols).min(axis=1)
+            order = np.argsort(first, kind="stable")
+            if first[order[-1]] == ncols:  # a row without candidates: what the loop meets
+                raise InvalidParameterError(
+                    "SuccessiveRefinementCipher.build: a sequence has no reproduction "
+                    "within the distortion level; raise D1/D2."
+                )
+            assign[rows[order]] = len(chosen) + np.arange(rows.size)
+            chosen.extend(first[order].tolist())
+            break
+        newly = np.flatnonzero(uncovered & covered_by(j))
+        assign[newly] = len(chosen)
+        chosen.append(j)
+        uncovered[newly] = False
+        left -= newly.size
+        for s0 in range(0, newly.size, step):
+            cols = E[newly[s0 : s0 + step]].ravel().astype(np.intp)
+            np.subtract.at(gain, cols[cols >= 0] if padded else cols, 1)
+    return chosen, assign
+
+
+def _greedy_groups(
+    E: np.ndarray, row_group: np.ndarray, col_group: np.ndarray, groups: int
+) -> list[np.ndarray]:
+    """:func:`_greedy_cover` of many independent covers at once (the second-layer cells
+    of one type): ``E[r]`` lists the columns covering row ``r`` (``-1`` for none), all of
+    the row's group ``row_group[r]``; columns are numbered group by group (``col_group``
+    nondecreasing). Each round every group with uncovered rows makes its next greedy pick
+    (largest gain, ties to its lowest column), so the rounds are as many as the picks of
+    the largest cover, each vectorized over all groups. Returns each group's picks in
+    order."""
+    ncols = col_group.size
+    valid = E >= 0
+    flat_c = E[valid]
+    flat_r = np.broadcast_to(np.arange(E.shape[0])[:, None], E.shape)[valid]
+    gain = np.bincount(flat_c, minlength=ncols).astype(np.int64)
+    order = np.argsort(flat_c, kind="stable")
+    csc_rows = flat_r[order]
+    cptr = np.searchsorted(flat_c[order], np.arange(ncols + 1))
+    gstart = np.searchsorted(col_group, np.arange(groups + 1))
+    has_cols = np.flatnonzero(gstart[1:] > gstart[:-1])
+    left = np.bincount(row_group, minlength=groups)
+    uncovered = np.ones(E.shape[0], dtype=bool)
+    S = ncols + 1
+    tie = S - 1 - np.arange(ncols, dtype=np.int64)  # the lower column wins ties
+    seg = np.full(groups, -1, dtype=np.int64)
+    seg[has_cols] = np.arange(has_cols.size)
+    rec_g, rec_c = [], []
+    active = np.flatnonzero(left > 0)
+    while active.size:
+        if np.any(seg[active] < 0):
+            best_gain = np.zeros(1)
+        else:
+            key = gain * S + tie
+            best = np.maximum.reduceat(key, gstart[has_cols])[seg[active]]
+            best_gain, j = best // S, S - 1 - best % S
+        if np.any(best_gain == 0):
+            raise InvalidParameterError(
+                "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
+                "the distortion level; raise D1/D2."
+            )
+        rec_g.append(active)
+        rec_c.append(j)
+        lengths = cptr[j + 1] - cptr[j]
+        starts = np.repeat(cptr[j] - np.cumsum(lengths) + lengths, lengths)
+        rows = csc_rows[starts + np.arange(lengths.sum())]
+        newly = rows[uncovered[rows]]
+        uncovered[newly] = False
+        left -= np.bincount(row_group[newly], minlength=groups)
+        cols = E[newly]
+        cols = cols[cols >= 0]
+        if cols.size * 8 < ncols:
+            np.subtract.at(gain, cols, 1)
+        else:
+            gain -= np.bincount(cols, minlength=ncols)
+        active = np.flatnonzero(left > 0)
+    if not rec_g:
+        return [np.zeros(0, dtype=np.int64) for _ in range(groups)]
+    g, c = np.concatenate(rec_g), np.concatenate(rec_c)
+    by = np.argsort(g, kind="stable")  # each group's picks in round order
+    ends = np.searchsorted(g[by], np.arange(groups + 1))
+    return [c[by[ends[i] : ends[i + 1]]] for i in range(groups)]
+
+
+def _code_of(counts: np.ndarray, n: int) -> np.ndarray:
+    """The orbit label of :func:`_classes` from count columns ``(m, c)`` (same order)."""
+    code = np.zeros(counts.shape[0], dtype=np.int64)
+    for c in counts.T:
+        code = code * (n + 1) + c.astype(np.int64)
+    return code
+
+
+def _multinomial(counts: np.ndarray) -> np.ndarray:
+    """Row-wise multinomial coefficients of a count matrix (int64, exact: a product of
+    binomials from Pascal's triangle, every partial product a smaller multinomial)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    top = int(counts.sum(axis=1).max(initial=0))
+    pascal = np.zeros((top + 1, top + 1), dtype=np.int64)
+    for m in range(top + 1):
+        pascal[m, : m + 1] = [math.comb(m, i) for i in range(m + 1)]
+    out = np.ones(counts.shape[0], dtype=np.int64)
+    for c, total in zip(counts.T, np.cumsum(counts, axis=1).T, strict=True):
+        out *= pascal[total, c]
+    return out
+
+
+def _type_classes(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """All types of ``k`` letters (codes of :func:`_classes` with ``ref=None``, increasing)
+    and their sizes."""
+    counts = np.array(_types(n, k), dtype=np.int64).reshape(-1, k)
+    code = _code_of(counts, n)
+    order = np.argsort(code)
+    return code[order], _multinomial(counts[order])
+
+
+def _joint_classes(yq: tuple[int, ...], k2: int, n: int):
+    """All joint types of a fixed sequence of type ``yq`` with sequences of ``k2``
+    letters: codes of :func:`_classes` (``ref`` the fixed one), sizes and one member
+    each, relative to the sorted sequence of type ``yq``, in increasing code order."""
+    blocks = [np.array(_types(c, k2), dtype=np.int64).reshape(-1, k2) for c in yq]
+    grids = np.meshgrid(*[np.arange(b.shape[0]) for b in blocks], indexing="ij")
+    N = np.concatenate([b[g.ravel()] for b, g in zip(blocks, grids, strict=True)], axis=1)
+    sizes = np.ones(N.shape[0], dtype=np.int64)
+    for r in range(len(yq)):
+        sizes *= _multinomial(N[:, r * k2 : (r + 1) * k2])
+    code = _code_of(N, n)
+    order = np.argsort(code)
+    N, code, sizes = N[order], code[order], sizes[order]
+    # a member of each: positions of letter r of the sorted sequence get N[r] sorted
+    letters = np.tile(np.arange(k2), len(yq) * N.shape[0])
+    reps = np.repeat(letters, N.ravel()).reshape(N.shape[0], n)
+    return code, sizes, reps
 
 
 def _bins(size: int, bits: int) -> list[int]:
@@ -606,6 +910,227 @@ def _code_fields(data: dict, k: int, d1: np.ndarray, d2: np.ndarray, n: int, kb,
     return types, book_y, book_z, (fb[0], fb[1])
 
 
+class _DenseCovers:
+    """The codebooks of one type from dense cover matrices over all sequences: the
+    reference path of :meth:`SuccessiveRefinementCipher.build` (``_SPARSE_COVERS =
+    False``) and its fallback when a type's sparse cover is too large. The sequences are
+    enumerated on first use."""
+
+    def __init__(self, d1v, d2v, n: int, D1: float, D2: float, metric: bool):
+        self.d1v, self.d2v, self.n, self.D1, self.D2, self.metric = d1v, d2v, n, D1, D2, metric
+        self.ready = False
+
+    def _enumerate(self, k: int) -> None:
+        d1v, d2v, n = self.d1v, self.d2v, self.n
+        small = np.int8 if max(k, *d1v.shape, *d2v.shape) < 128 else np.int64
+        self.X = X = _all_sequences(n, k, small)
+        self.C1 = C1 = X if d1v.shape[1] == k else _all_sequences(n, d1v.shape[1], small)
+        self.C2 = C1 if d2v.shape[1] == d1v.shape[1] else _all_sequences(n, d2v.shape[1], small)
+        self.mX = mX = _masks(X, k)
+        self.masks1 = mX if C1 is X else _masks(C1, d1v.shape[1])
+        self.masks2 = self.masks1 if self.C2 is C1 else _masks(self.C2, d2v.shape[1])
+        self.counts = np.stack([np.bitwise_count(m) for m in mX], axis=1)
+        self.ready = True
+
+    def __call__(self, Q: tuple[int, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+        if not self.ready:
+            self._enumerate(len(Q))
+        X, C1, mX = self.X, self.C1, self.mX
+        masks1, d1v, D1 = self.masks1, self.d1v, self.D1
+        all1 = np.arange(C1.shape[0])
+        rows = np.flatnonzero(np.all(self.counts == np.asarray(Q), axis=1))
+        T, mT = X[rows], mX[:, rows]
+        cand = _restricted_pool(T, all1, C1, masks1, d1v, D1, COVER_BUDGET, None, mT)
+        cov1 = _covers(T, C1[cand], d1v, D1, masks1[:, cand])
+        chosen = cand[_greedy_cover(cov1)]
+        Y = C1[chosen]
+        # the encoder: x -> the first chosen codeword that covers it
+        assign = np.argmax(cov1[:, np.searchsorted(cand, chosen)], axis=1)
+        del cov1
+        return Y, self.cells(T, Y, assign)
+
+    def cells(self, T: np.ndarray, Y: np.ndarray, assign: np.ndarray) -> list[np.ndarray]:
+        """The second-layer codebooks of the first-layer codewords ``Y`` of the type class
+        ``T`` (lexicographic), ``assign`` the codeword of each block."""
+        if not self.ready:
+            self._enumerate(self.d1v.shape[0])
+        C2, masks2 = self.C2, self.masks2
+        d2v, D1, D2 = self.d2v, self.D1, self.D2
+        all2 = np.arange(C2.shape[0])
+        mT = _masks(T, self.d1v.shape[0])
+        mY = _masks(Y, self.d1v.shape[1])
+        zs = []
+        for j in range(Y.shape[0]):
+            sel = assign == j
+            cell = T[sel]
+            if cell.shape[0] == 0:
+                zs.append(C2[:0].astype(np.int64))
+                continue
+            # with one metric, d(z, y) <= d(z, x) + d(x, y) <= D2 + D1 for any useful
+            # z: only those candidates can cover the cell (the cover is the same)
+            near = (
+                np.flatnonzero(_covers(Y[j : j + 1], C2, d2v, D1 + D2, masks2)[0])
+                if self.metric
+                else all2
+            )
+            near = _restricted_pool(
+                cell, near, C2, masks2, d2v, D2, CELL_BUDGET, mY[:, j], mT[:, sel]
+            )
+            pick = _greedy_cover(_covers(cell, C2[near], d2v, D2, masks2[:, near]))
+            zs.append(C2[near[pick]].astype(np.int64))
+        return zs
+
+
+def _sparse_books(
+    Q: tuple[int, ...],
+    d1: np.ndarray,
+    d2: np.ndarray,
+    n: int,
+    D1: float,
+    D2: float,
+    metric: bool,
+    cache: dict,
+    dense: _DenseCovers,
+) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    r"""The codebooks of type ``Q`` that :class:`_DenseCovers` builds, computed per type
+    class: None when the balls or the sparse covers are too large (then the dense path
+    builds them).
+
+    Only the type class :math:`\mathcal T_Q` is enumerated, never all ``k^n`` blocks.
+    Each block's candidates are its distortion ball, the ball of the sorted block of the
+    type carried over by the permutation that sorts it (:func:`_ball_entries`): a cover
+    with :math:`|\mathcal T_Q|\,|B|` entries instead of :math:`|\mathcal T_Q|\,k^n`.
+    Which candidates :func:`_restricted_pool` would keep depends only on types and joint
+    types (:func:`_take_classes` on counts from one ball per orbit, class sizes as
+    multinomials), and :func:`_greedy_entries` picks what :func:`_greedy_cover` picks."""
+    if not _SPARSE_COVERS:
+        return None
+    k, k1, k2 = len(Q), d1.shape[1], d2.shape[1]
+    if max(k, k1, k2) ** n >= 2**53:
+        return None
+    dt = np.int8 if max(k, k1, k2) < 128 else np.int64
+    T = _type_class(Q, dt)
+    x0 = T[0]  # the sorted block of the type
+    ball1 = _ball(x0, d1, D1, MAX_BALL)
+    ball2 = _ball(x0, d2, D2, MAX_BALL)
+    if ball1 is None or ball2 is None:
+        return None
+    if T.shape[0] * k1**n > COVER_BUDGET:  # _restricted_pool keeps whole types
+        if ("types", k1) not in cache:
+            cache["types", k1] = _type_classes(n, k1)
+        codes, sizes = cache["types", k1]
+        counts = (ball1[:, :, None] == np.arange(k1)[None, None, :]).sum(axis=1)
+        pos = np.searchsorted(codes, _code_of(counts, n))
+        cnt = np.bincount(pos, minlength=codes.size).astype(np.float64)[None, :]
+        rows = T.shape[0]
+        take = _take_classes(cnt, sizes, np.array([rows], dtype=np.int64), rows, COVER_BUDGET)
+        ball1 = ball1[take[pos]]  # a candidate's type is the type of its ball entry
+    if T.shape[0] * ball1.shape[0] > SPARSE_ENTRIES:
+        return None
+    E1 = _ball_entries(T, ball1, k1)
+    mT = _masks(T, k)
+
+    def cover1(c: int) -> np.ndarray:
+        return _covers(T, _decode(np.array([c]), n, k1, dt), d1, D1, mX=mT)[:, 0]
+
+    chosen, assign = _greedy_entries(E1, k1**n, cover1, padded=False)
+    del E1
+    Y = _decode(np.array(chosen, dtype=np.int64), n, k1, dt)
+    if T.shape[0] * ball2.shape[0] > CELL_ENTRIES:  # dense cells: cheaper here
+        return Y, dense.cells(T, Y, assign)
+    # the second layer, in batches of whole cells (rows in the order of T)
+    by_cell = np.argsort(assign, kind="stable")
+    rstart = np.searchsorted(assign[by_cell], np.arange(len(chosen) + 1))
+    per_batch = max(1, CELL_ENTRIES // max(ball2.shape[0], 1))
+    zs: list[np.ndarray] = []
+    j0 = 0
+    while j0 < len(chosen):
+        j1 = j0 + 1
+        while j1 < len(chosen) and rstart[j1 + 1] - rstart[j0] <= per_batch:
+            j1 += 1
+        rows = by_cell[rstart[j0] : rstart[j1]]
+        zs += _cell_books(
+            T, mT, rows, assign[rows] - j0, Y[j0:j1], ball2, d1, d2, D1, D2, metric, cache
+        )
+        j0 = j1
+    return Y, zs
+
+
+def _cell_books(
+    T: np.ndarray,
+    mT: np.ndarray,
+    rows: np.ndarray,
+    cell: np.ndarray,
+    Y: np.ndarray,
+    ball2: np.ndarray,
+    d1: np.ndarray,
+    d2: np.ndarray,
+    D1: float,
+    D2: float,
+    metric: bool,
+    cache: dict,
+) -> list[np.ndarray]:
+    """The second-layer codebooks of the first-layer codewords ``Y`` (one cell each: the
+    rows ``rows`` of ``T`` with ``cell`` their codeword, every cell's rows increasing), as
+    :class:`_DenseCovers` builds them: candidates the balls of the cell's blocks, kept as
+    :func:`_restricted_pool` keeps them, covered by :func:`_greedy_groups`."""
+    n, k1, k2 = T.shape[1], d1.shape[1], d2.shape[1]
+    groups = Y.shape[0]
+    E2 = _ball_entries(T[rows], ball2, k2)
+    uniq2, inv2 = np.unique(E2.ravel(), return_inverse=True)
+    del E2
+    U = uniq2.size
+    Z2 = _decode(uniq2, n, k2, T.dtype)
+    mZ2 = _masks(Z2, k2)
+    # one candidate column per (cell, member) pair, cell by cell, members increasing
+    pairs, pinv = np.unique(np.repeat(cell, ball2.shape[0]) * U + inv2, return_inverse=True)
+    del inv2
+    pinv = pinv.reshape(rows.size, -1)
+    pair_cell, pair_u = pairs // U, pairs % U
+    pstart = np.searchsorted(pair_cell, np.arange(groups + 1))
+    rstart = np.searchsorted(cell, np.arange(groups + 1))
+    ok = np.ones(pairs.size, dtype=bool)
+    # _DenseCovers' pool with one metric: the candidates within D1 + D2 of y. Members of
+    # a cell's balls all are (triangle inequality), checked unless integer distortions
+    # make it exact: sums <= floor(n D2 + 1e-9) + floor(n D1 + 1e-9) <= n (D1 + D2) + 1e-9
+    integral = bool(np.all(d1 == np.round(d1)) and np.all(d2 == np.round(d2)))
+    bound = math.floor(D1 * n + 1e-9) + math.floor(D2 * n + 1e-9)
+    check_near = metric and not (integral and bound <= (D1 + D2) * n + 1e-9)
+    for j in range(groups):
+        p0, p1 = pstart[j], pstart[j + 1]
+        if check_near and p1 > p0:
+            u = pair_u[p0:p1]
+            ok[p0:p1] = _covers(Y[j : j + 1], Z2[u], d2, D1 + D2, mZ2[:, u])[0]
+        yq = tuple(int(c) for c in np.bincount(Y[j], minlength=k1))
+        if ("joint", yq) not in cache:
+            jc, js, reps = _joint_classes(yq, k2, n)
+            if metric:  # the classes of that pool: joint types with y within D1 + D2
+                y0 = np.repeat(np.arange(k1), yq)
+                near = _covers(y0[None, :], reps, d2, D1 + D2)[0]
+                jc, js = jc[near], js[near]
+            cache["joint", yq] = jc, js, int(js.sum()) if metric else k2**n
+        jc, js, pool_size = cache["joint", yq]
+        size = rstart[j + 1] - rstart[j]
+        if size * pool_size > CELL_BUDGET:  # _restricted_pool keeps joint types
+            u, okj = pair_u[p0:p1], ok[p0:p1]
+            ymask = _masks(Y[j : j + 1], k1)[:, 0]
+            pos = np.searchsorted(jc, _classes(mZ2[:, u], ymask, n))
+            pos = np.where(okj, np.minimum(pos, jc.size - 1), 0)
+            mine = np.arange(rstart[j], rstart[j + 1])
+            _, rep, n_j = np.unique(
+                _classes(mT[:, rows[mine]], ymask, n), return_index=True, return_counts=True
+            )
+            local = pinv[mine[rep]] - p0  # the representatives' pairs
+            cnt = np.stack([np.bincount(pos[r][okj[r]], minlength=jc.size) for r in local])
+            take = _take_classes(cnt.astype(np.float64), js, n_j, int(size), CELL_BUDGET)
+            ok[p0:p1] = okj & take[pos]
+    col = np.cumsum(ok) - 1
+    col[~ok] = -1
+    keep = np.flatnonzero(ok)
+    picks = _greedy_groups(col[pinv], cell, pair_cell[keep], groups)
+    return [Z2[pair_u[keep[p]]].astype(np.int64) for p in picks]
+
+
 @dataclasses.dataclass
 class SuccessiveRefinementCipher:
     """A built code (see the module docstring); create with :meth:`build`."""
@@ -648,7 +1173,11 @@ class SuccessiveRefinementCipher:
         ``alpha`` and ``delta`` (bits) define the typical types :math:`D(Q\|P) \le \alpha
         + \delta` (eq. (53)); key rates ``r1``, ``r2`` (bits per symbol) give keys of
         :math:`\lfloor n r_i \rfloor` bits. The covering codebooks are deterministic
-        (greedy set cover, ties to the lexicographically first sequence).
+        (greedy set cover, ties to the lexicographically first sequence). They are
+        built per typical type class: only its blocks are enumerated, each block's
+        candidates are its distortion ball (the ball of the sorted block of the type,
+        permuted), and the candidate restrictions depend on types and joint types only;
+        the code is the one the dense cover matrices over all ``k^n`` blocks give.
 
         Parameters
         ----------
@@ -686,16 +1215,9 @@ class SuccessiveRefinementCipher:
         )
         D1, D2, r1, r2, alpha, delta = (lv[k] for k in ("D1", "D2", "r1", "r2", "alpha", "delta"))
         k = pv.size
-        small = np.int8 if max(k, *d1v.shape, *d2v.shape) < 128 else np.int64
-        X = _all_sequences(n, k, small)
-        C1 = X if d1v.shape[1] == k else _all_sequences(n, d1v.shape[1], small)
-        C2 = C1 if d2v.shape[1] == d1v.shape[1] else _all_sequences(n, d2v.shape[1], small)
-        mX = _masks(X, k)
-        masks1 = mX if C1 is X else _masks(C1, d1v.shape[1])
-        masks2 = masks1 if C2 is C1 else _masks(C2, d2v.shape[1])
-        counts = np.stack([np.bitwise_count(m) for m in mX], axis=1)
         metric = _is_metric(d1v, d2v)
-        all1, all2 = np.arange(C1.shape[0]), np.arange(C2.shape[0])
+        dense = _DenseCovers(d1v, d2v, n, D1, D2, metric)
+        cache: dict = {}
         types, book_y, book_z = [], [], []
         with np.errstate(divide="ignore"):
             logp = np.log2(pv)
@@ -705,42 +1227,8 @@ class SuccessiveRefinementCipher:
             kl = float(np.sum(q[on] * (np.log2(q[on]) - logp[on])))
             if kl > alpha + delta + 1e-12:
                 continue
-            rows = np.flatnonzero(np.all(counts == np.asarray(Q), axis=1))
-            T, mT = X[rows], mX[:, rows]
-            cand = _restricted_pool(T, all1, C1, masks1, d1v, D1, COVER_BUDGET, None, mT)
-            cov1 = _covers(T, C1[cand], d1v, D1, masks1[:, cand])
-            chosen = cand[_greedy_cover(cov1)]
-            Y = C1[chosen]
-            # the encoder: x -> the first chosen codeword that covers it
-            assign = np.argmax(cov1[:, np.searchsorted(cand, chosen)], axis=1)
-            del cov1
-            zs = []
-            for j in range(len(chosen)):
-                sel = assign == j
-                cell = T[sel]
-                if cell.shape[0] == 0:
-                    zs.append(C2[:0].astype(np.int64))
-                    continue
-                # with one metric, d(z, y) <= d(z, x) + d(x, y) <= D2 + D1 for any useful
-                # z: only those candidates can cover the cell (the cover is the same)
-                near = (
-                    np.flatnonzero(_covers(Y[j : j + 1], C2, d2v, D1 + D2, masks2)[0])
-                    if metric
-                    else all2
-                )
-                near = _restricted_pool(
-                    cell,
-                    near,
-                    C2,
-                    masks2,
-                    d2v,
-                    D2,
-                    CELL_BUDGET,
-                    masks1[:, chosen[j]],
-                    mT[:, sel],
-                )
-                pick = _greedy_cover(_covers(cell, C2[near], d2v, D2, masks2[:, near]))
-                zs.append(C2[near[pick]].astype(np.int64))
+            books = _sparse_books(Q, d1v, d2v, n, D1, D2, metric, cache, dense)
+            Y, zs = books if books is not None else dense(Q)
             types.append(Q)
             book_y.append(Y.astype(np.int64))
             book_z.append(zs)
