@@ -661,6 +661,7 @@ def test_cipher_region_json_matches_the_library():
     assert om["criterion"] == "expected" and om["alpha"] is None
 
 
+@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
 def test_cipher_region_curve_table_csv_and_plot(tmp_path):
     csv_path, png = tmp_path / "reg.csv", tmp_path / "reg.png"
     result = run(
@@ -683,6 +684,7 @@ def test_cipher_region_curve_table_csv_and_plot(tmp_path):
     assert result.exit_code == 0, result.output
     text = stdout(result)
     assert "Λ1 [bits]" in text and "tight" in text and "uncertified" in text
+    assert "warning: leakage_region_curve: not certified" in streams(result)[1]
     rows = np.genfromtxt(csv_path, delimiter=",", names=True, dtype=None, encoding=None)
     assert list(rows["alpha"]) == [0.2, 0.01]
     assert rows["L1_bits"][0] == pytest.approx(1 - 0.7219280948873623 - 0.06, abs=1e-9)

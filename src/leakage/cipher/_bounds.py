@@ -125,3 +125,147 @@ def slope_lower(v: np.ndarray, d: np.ndarray, D: float, beta: float, q0: np.ndar
     q = q / q.sum()
     s, _ = solve_slope(float(beta), q, d, v, d, 1e-13, 2000)
     return float(s.lower(D, 0.0))
+
+
+class CappedGibbs:
+    r"""The Gibbs channels of the capped sum rate for fixed output distributions.
+
+    For output distributions :math:`r_1(\hat x_1)`, :math:`r_2(\hat x_2|\hat x_1)` and
+    multipliers :math:`\theta = (\mu, \beta_1, \beta_2) \ge 0`, let
+    :math:`Z_2(x,a) = \sum_b r_2(b|a) e^{-\beta_2 d_2(x,b)}`,
+    :math:`G = (\log Z_2 - \beta_1 d_1)/(1+\mu)`, :math:`A(x) = \sum_a r_1(a) e^{G(x,a)}`,
+    :math:`W_1(a|x) = r_1(a) e^{G}/A` and :math:`W_2(b|x,a) = r_2(b|a)e^{-\beta_2 d_2}/Z_2`.
+    :math:`W = W_1 W_2` minimizes the Lagrangian
+    :math:`\sum_x Q(x)[D(W_x\|r_1r_2) + \mu D(W_{1,x}\|r_1) + \beta\cdot E d]` for every
+    ``Q`` (the channel does not depend on ``Q``), with value
+    :math:`-(1+\mu)\sum_x Q(x)\log A(x)`. Hence
+
+    .. math::
+
+        U_r(Q') = \min_{W:\ E_{Q'}d_i(W) \le D_i,\ \sum_x Q'(x) D(W_{1,x}\|r_1) \le R_1}
+        \sum_x Q'(x) D(W_x\|r_1 r_2)
+        = \max_{\theta\ge0} -(1+\mu)\sum_x Q'(x)\log A(x) - \mu R_1 - \beta\cdot D
+
+    majorizes the capped sum rate :math:`R(Q', R_1, D_1, D_2)` (a channel feasible for
+    :math:`U_r` meets :math:`I(X;\hat X_1) \le \sum_x Q' D(W_{1,x}\|r_1) \le R_1`, and
+    :math:`I(X;\hat X_1\hat X_2) \le \sum_x Q' D(W_x\|r_1r_2)`), and it is **convex** in
+    :math:`Q'` (in the joint :math:`J = Q'W` objective and cap are perspectives, jointly
+    convex in :math:`(J, Q')`; the rest is linear), so its maximum over a cell is at a
+    vertex. At a vertex, any feasible Gibbs channel evaluated exactly bounds it.
+    """
+
+    def __init__(self, r1, r2, d1, d2, D1: float, D2: float, R1: float):
+        on1 = r1 > 0
+        self.on1 = on1
+        self.lr1 = np.log(r1[on1] / r1[on1].sum())
+        with np.errstate(divide="ignore"):
+            self.lr2 = np.log(r2[on1])  # (k1, n2), -inf where r2 = 0
+        self.d1 = d1[:, on1]
+        self.d2 = d2
+        self.D = np.array([R1, D1, D2])
+
+    def _eval(self, rows, theta):
+        mu, b1, b2 = theta
+        d1, d2 = self.d1[rows], self.d2[rows]
+        E2 = self.lr2[None, :, :] - b2 * d2[:, None, :]  # (nx, k1, n2)
+        m2 = E2.max(axis=2, keepdims=True)
+        w2 = np.exp(E2 - m2)
+        z2 = w2.sum(axis=2, keepdims=True)
+        W2 = w2 / z2
+        logZ2 = (m2 + np.log(z2))[..., 0]
+        G = (logZ2 - b1 * d1) / (1.0 + mu)
+        L1 = self.lr1[None, :] + G
+        logA = _lse_rows(L1)
+        W1 = np.exp(L1 - logA[:, None])
+        ed2 = (W2 * d2[:, None, :]).sum(axis=2)  # E[d2 | x, a]
+        kl1 = (W1 * G).sum(axis=1) - logA  # D(W1_x || r1)
+        kl2 = (W1 * (-b2 * ed2 - logZ2)).sum(axis=1)  # E_W1 D(W2_{x,a} || r2_a)
+        cons = np.stack([kl1, (W1 * d1).sum(axis=1), (W1 * ed2).sum(axis=1)])  # (3, nx)
+        return logA, cons, kl1 + kl2, W1, W2
+
+    def upper(self, v: np.ndarray, theta0) -> tuple[float, np.ndarray]:
+        r"""A certified upper bound of :math:`U_r(v)` (``inf`` if no feasible Gibbs
+        channel is found) and the multipliers used: the concave dual is maximized over
+        :math:`\theta \ge 0` (projected Newton), violated multipliers are then raised until the
+        channel is feasible, and :math:`\sum_x v(x) D(W_x\|r_1r_2)` is evaluated exactly."""
+        rows = v > 0
+        vv = v[rows]
+        D = self.D
+
+        def dual(th):
+            logA, cons, _, _, _ = self._eval(rows, th)
+            return -(1.0 + th[0]) * float(vv @ logA) - float(th @ D), cons @ vv - D
+
+        theta = np.maximum(np.nan_to_num(np.asarray(theta0, dtype=float), nan=1.0), 0.0)
+        g, grad = dual(theta)
+        for _ in range(60):  # projected Newton ascent (finite-difference Hessian)
+            free = (theta > 0) | (grad > 0)
+            if not free.any() or float(np.abs(grad[free]).max()) < 1e-14:
+                break
+            if float(theta.max()) > 1e8:  # a diverging multiplier: infeasible at v
+                return math.inf, theta
+            H = np.empty((3, 3))
+            for i in range(3):
+                h = 1e-7 * (1.0 + theta[i])
+                e = np.zeros(3)
+                e[i] = h
+                H[:, i] = (dual(theta + e)[1] - grad) / h
+            H = 0.5 * (H + H.T)
+            Hf = H[np.ix_(free, free)]
+            lam = max(0.0, float(np.linalg.eigvalsh(Hf).max()) + 1e-12)
+            step = np.zeros(3)
+            try:
+                step[free] = -np.linalg.solve(Hf - lam * np.eye(int(free.sum())), grad[free])
+            except np.linalg.LinAlgError:
+                step[free] = grad[free]
+            if not np.all(np.isfinite(step)):
+                break
+            t, accepted = 1.0, False
+            for _ in range(30):
+                nt = np.maximum(theta + t * step, 0.0)
+                ng, ngrad = dual(nt)
+                if ng >= g - 1e-15 * max(1.0, abs(g)):
+                    accepted = ng > g or np.array_equal(nt, theta)
+                    theta, g, grad = nt, ng, ngrad
+                    break
+                t *= 0.5
+            if not accepted:
+                break
+        _, cons, obj, _, _ = self._eval(rows, theta)
+        viol = cons @ vv > D
+        # at the dual optimum the active constraints hold only to rounding: Newton steps
+        # on them aim a little inside (cons = D - margin) to make the channel feasible
+        margin = 1e-10 * (1.0 + np.abs(D))
+        for _ in range(20):
+            if not viol.any():
+                break
+            act = (theta > 0) | viol
+            F = cons @ vv - D + margin
+            H = np.empty((3, 3))
+            for i in range(3):
+                h = 1e-7 * (1.0 + theta[i])
+                e = np.zeros(3)
+                e[i] = h
+                H[:, i] = (dual(theta + e)[1] - (F - margin)) / h
+            step = np.zeros(3)
+            try:
+                step[act] = -np.linalg.solve(H[np.ix_(act, act)], F[act])
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)):
+                break
+            theta = np.maximum(theta + step, 0.0)
+            _, cons, obj, _, _ = self._eval(rows, theta)
+            viol = cons @ vv > D
+        if viol.any():
+            for eps in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0):
+                nt = theta + eps * (theta + 1.0) * viol
+                _, cons_n, obj_n, _, _ = self._eval(rows, nt)
+                bad = cons_n @ vv > D
+                if not bad.any():
+                    theta, cons, obj, viol = nt, cons_n, obj_n, bad
+                    break
+                viol = viol | bad
+            if viol.any():
+                return math.inf, theta
+        return float(vv @ obj), theta

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import math
 import numbers
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -24,11 +25,18 @@ from .._validation import (
     check_size,
     check_tolerance,
 )
-from ..errors import InfeasibleError, InvalidParameterError
+from ..errors import ConvergenceWarning, InfeasibleError, InvalidParameterError
 from ..ratedistortion import as_distortion_arg
-from ..ratedistortion._refinement import _Ctx, capped_candidates, joint_info, uncapped
+from ..ratedistortion._refinement import (
+    _Ctx,
+    _marginals,
+    capped_candidates,
+    joint_info,
+    uncapped,
+)
+from ..results import Status
 from ..units import from_nats, to_nats
-from ._bounds import gibbs_upper, slope_lower
+from ._bounds import CappedGibbs, gibbs_upper, slope_lower
 from ._search import SearchResult, ball_extremum, kl
 
 #: Largest budget of source types (``max_evals``) of one search.
@@ -59,7 +67,7 @@ class LeakageRegion:
         ``None``; each is the value at a point of the KL ball (attained, achievable).
     L1_bound, L2_inner_bound, L2_outer_bound : float
         Certified upper bounds of the maxima over the ball (``nan`` where no certificate
-        is available: a capped reading of ``R1``). The true values lie in
+        is available: ``R1="tight"``). The true values lie in
         ``[value, bound]``.
     tight : bool
         Whether inner and outer regions coincide (``L2_inner == L2_outer`` to ``tol``).
@@ -76,7 +84,9 @@ class LeakageRegion:
     R1_reading : str
         ``"none"`` (no cap), ``"value"`` or ``"tight"`` (``R1 = R(Q, D1)`` at each Q).
     certified : bool
-        Whether every bound is within ``tol`` of its value.
+        Whether every bound is within ``tol`` of its value (property ``status``:
+        ``Status.OPTIMAL``, else ``Status.NOT_CERTIFIED`` with a
+        :class:`~leakage.errors.ConvergenceWarning` naming the gap and the limit).
     n_evals : int
         Source types evaluated.
     base : float
@@ -102,7 +112,13 @@ class LeakageRegion:
     n_evals: int
     base: float
 
-    _json_extra = ("missed",)
+    _json_extra = ("missed", "status")
+
+    @property
+    def status(self) -> Status:
+        """``OPTIMAL`` when certified, else ``NOT_CERTIFIED`` (a limit or a missing
+        certificate stopped it; a :class:`~leakage.errors.ConvergenceWarning` says which)."""
+        return Status.OPTIMAL if self.certified else Status.NOT_CERTIFIED
 
     @property
     def missed(self) -> float:
@@ -137,7 +153,7 @@ class KeyRateLimits:
         return iter((self.r1_max, self.r2_max))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class _State:
     """The two terms at one source type and the dual points that certify cell bounds."""
 
@@ -147,6 +163,10 @@ class _State:
     qA: np.ndarray  # its output distribution on X̂1
     b12: np.ndarray  # multipliers (beta1, beta2) of the uncapped sum rate
     qS: np.ndarray  # its output distribution on X̂1 x X̂2 (flattened)
+    Q: np.ndarray | None = None  # the source type
+    r12: tuple | None = None  # a capped reading: output marginals (r1, r2) of S's channel
+    cg: CappedGibbs | None = None  # its Gibbs family (built on the first cell bound)
+    theta: np.ndarray | None = None  # multipliers (mu, beta1, beta2) of U_r at Q
 
 
 class _Terms:
@@ -163,8 +183,10 @@ class _Terms:
         self.dS = np.stack([np.repeat(d1, n2, axis=1), np.tile(d2, (1, n1))])
         self.DA = np.array([D1])
         self.DS = np.array([D1, D2])
-        # the capped sum rate has no certified cell bound (ERRATA: infinite slope in R1)
-        self.S_certified = R1 is None
+        # a numeric cap has the convex majorant of CappedGibbs; R1 = R(Q, D1) ("tight")
+        # has none: the cap moves with Q and R(Q, R1, D1, D2) has an infinite slope in R1
+        # at R1 = R(Q, D1) (ERRATA), so no feasible channel of a neighbour is certified
+        self.S_certified = R1 != "tight"
 
     def state(self, Q: np.ndarray) -> _State:
         key = np.round(Q, 15).tobytes()
@@ -189,9 +211,15 @@ class _Terms:
                     "KL ball (ERRATA: Theorem 1 needs (21)); raise R1, or use R1='tight'."
                 )
             if joint_info(p, Qj)[0] > max(cap, rd1[0]) + 1e-12:
-                cands = capped_candidates(ctx, rd1, cap, self.R1 != "tight")[0]
-                S = min(c[0] for c in cands)
-        st = _State(A, S, float(rd1[4]), rd1[5], np.array([b1, b2], dtype=float), q12)
+                # the tight construction first: when it meets the uncapped lower bound
+                # it is optimal for every cap >= R(Q, D1) (no cone program needed)
+                cands = capped_candidates(ctx, rd1, cap, False)[0]
+                if self.R1 != "tight" and cands[0][0] > _lo + self.tol:
+                    cands = capped_candidates(ctx, rd1, cap, True)[0]
+                S, Qj, _m = min(cands, key=lambda c: c[0])
+        st = _State(A, S, float(rd1[4]), rd1[5], np.array([b1, b2], dtype=float), q12, Q)
+        if self.R1 is not None:
+            st.r12 = _marginals(p, Qj)  # output marginals of the channel of S
         self.cache[key] = st
         return st
 
@@ -214,7 +242,15 @@ class _Terms:
         return slope_lower(v, self.d1, self.D1, st.bA, st.qA)
 
     def _US(self, v, st: _State) -> float:
-        return gibbs_upper(v, st.qS, self.dS, self.DS, st.b12)
+        if self.R1 is None:
+            return gibbs_upper(v, st.qS, self.dS, self.DS, st.b12)
+        if self.R1 == "tight":
+            return math.inf
+        if st.cg is None:  # the Gibbs family of S's output marginals, multipliers at Q
+            r1, r2 = st.r12
+            st.cg = CappedGibbs(r1, r2, self.d1, self.d2, self.D1, self.D2, self.R1)
+            st.theta = st.cg.upper(st.Q, np.array([1.0, *st.b12]))[1]
+        return st.cg.upper(v, st.theta)[0]
 
     def _LS(self, v, st: _State) -> float:
         b1, b2 = st.b12
@@ -323,6 +359,29 @@ def _numbers(fn, base, r1, r2, tol, max_evals, R2):
     )
 
 
+def _warn_uncertified(fn, regs, tol, max_evals, reading) -> None:
+    """One :class:`ConvergenceWarning` naming the gap and the limit of uncertified results."""
+    bad = [r for r in regs if not r.certified]
+    if not bad:
+        return
+    where = "" if len(regs) == 1 else f" at {len(bad)} of {len(regs)} exponents"
+    if reading == "tight":
+        why = (
+            "R1='tight' has no certified cell bound (ERRATA: R(Q, R1, D1, D2) has an "
+            "infinite slope in R1 at R1 = R(Q, D1), and the cap moves with Q), so the L2 "
+            "terms come from a grid of source types plus local polishing and their bounds "
+            "are nan; use R1=None or a numeric R1 for certified values"
+        )
+    else:
+        gap = max(r.missed for r in bad)
+        why = (
+            f"the certified gap bound - value = {gap:.3g} (units of log base) exceeds "
+            f"tol = {tol!r} after the limit max_evals = {max_evals} source types per search "
+            "was reached; raise 'max_evals' or loosen 'tol'"
+        )
+    warnings.warn(f"{fn}: not certified{where}: {why}.", ConvergenceWarning, stacklevel=3)
+
+
 def _bits(x: float, base: float) -> float:
     """A nats value in the caller's base (``nan`` for a missing bound)."""
     return float(from_nats(x, base)) if math.isfinite(x) else math.nan
@@ -414,7 +473,11 @@ def leakage_region(
         :math:`R(Q,R_1,D_1,D_2)` (eq. (15)). ``None``: no cap; ``"tight"``:
         :math:`R_1 = R(Q, D_1)` at each ``Q`` (ERRATA, convention). A number must be
         ``>= R(Q, D1)`` on the whole ball (else :class:`~leakage.InfeasibleError` naming
-        the ``Q``). Capped readings have no certified bound (``*_bound = nan``).
+        the ``Q``). A numeric cap is certified through a convex majorant of the
+        capped sum rate (the Lagrangian of the cap with fixed output distributions,
+        :mod:`leakage.cipher._bounds`); ``"tight"`` has no certified bound
+        (``*_bound = nan`` for the L2 terms, ``status = NOT_CERTIFIED`` and a
+        :class:`~leakage.errors.ConvergenceWarning`; ERRATA: infinite slope in R1).
     R2 : float or None
         Rate of the second message (only checked against (22)); ``None``: unlimited.
     r1, r2 : float
@@ -458,7 +521,9 @@ def leakage_region(
     r1n, r2n, tol_n, max_evals, R2n = _numbers(fn, base, r1, r2, tol, max_evals, R2)
     terms = _Terms(d1v, d2v, D1, D2, R1n, min(tol_n / 100, 1e-10), fn)
     searches = _region_searches(terms, pv, alpha_n, r1n, r2n, tol_n, max_evals)
-    return _package(searches, terms, alpha, r1n, r2n, R1n, R2n, reading, tol_n, base)
+    reg = _package(searches, terms, alpha, r1n, r2n, R1n, R2n, reading, tol_n, base)
+    _warn_uncertified(fn, [reg], tol, max_evals, reading)
+    return reg
 
 
 def leakage_region_curve(
@@ -520,7 +585,12 @@ def leakage_region_curve(
     out: list[LeakageRegion | None] = [None] * al.size
     # the searches over the whole simplex: a ball that holds their maximizer has their
     # value, and every ball's maximum is at most their bound
-    whole = _region_searches(terms, pv, float(np.log(1.0 / pv.min())), r1n, r2n, tol_n, max_evals)
+    try:
+        whole = _region_searches(
+            terms, pv, float(np.log(1.0 / pv.min())), r1n, r2n, tol_n, max_evals
+        )
+    except InfeasibleError:  # a numeric R1 below R(Q, D1) outside the balls asked for
+        whole = None
     prev = None
     for n_done, i in enumerate(np.argsort(al, kind="stable"), start=1):
         a_n = to_nats(float(al[i]), base)
@@ -529,6 +599,7 @@ def leakage_region_curve(
         prev = (a_n, searches)
         if progress is not None:
             progress(n_done, al.size)
+    _warn_uncertified(fn, out, tol, max_evals, reading)
     return out  # type: ignore[return-value]
 
 

@@ -754,9 +754,10 @@ def readings(alpha: float = 0.01, r1: float = 0.05, r2: float = 0.05) -> Reprodu
             "generic solver with feasibility tolerance eps misses by ~sqrt(eps); it is computed "
             "here as R(Q, D1) plus a conditional rate-distortion problem at the unique optimal "
             "first layer.",
-            "Λ under a capped reading has no certified bound (no Lipschitz or convexity "
-            "bound is known for the capped sum rate in Q); those values are the best found "
-            "by a grid plus local search.",
+            "Λ under a numeric R1 is certified by a convex Lagrangian majorant of the capped "
+            "sum rate over each cell (cipher._bounds.CappedGibbs); under the tight reading no "
+            "certified bound is known (the infinite slope above), so those values are the best "
+            "found by a grid plus local search, marked not certified (Lambda_certified).",
         ),
     )
 
