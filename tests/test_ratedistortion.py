@@ -286,10 +286,12 @@ def test_curve_iteration_limit_is_reported():
     Ds = np.array([0.05, 0.3, 0.5])
     with pytest.warns(lk.ConvergenceWarning, match=r"max_iter=1 .*largest certified gap"):
         c = rate_distortion_curve(p, "hamming", Ds, tol=1e-12, max_iter=1)
-    assert not c.converged.all()
+    assert not c.converged.all() and c.status is lk.results.Status.ITERATION_LIMIT
     bad = ~c.converged
     assert np.all(c.gap[bad] > 1e-12) and np.all(np.isfinite(c.gap))
     exact = rate_distortion_curve(p, "hamming", Ds, tol=1e-11)
+    assert exact.status is lk.results.Status.OPTIMAL
+    assert lk.results.to_jsonable(exact)["status"] == "optimal"
     assert np.all(c.lower <= exact.upper + 1e-12) and np.all(exact.lower <= c.upper + 1e-12)
     with pytest.warns(lk.ConvergenceWarning, match=r"max_iter=1 with certified gap"):
         r = rate_distortion(p, "hamming", c.D_max - 1e-3, tol=1e-12, max_iter=1)

@@ -246,12 +246,19 @@ class RateDistortionCurve:
     D_max: float
     base: float
 
-    _json_extra = ("gap",)
+    _json_extra = ("gap", "status")
 
     @property
     def gap(self) -> np.ndarray:
         """Certified gaps ``upper - lower``."""
         return self.upper - self.lower
+
+    @property
+    def status(self) -> Status:
+        """:attr:`Status.OPTIMAL` when every point is certified to the tolerance, else
+        :attr:`Status.ITERATION_LIMIT` (``max_iter`` stopped a point; see ``converged``
+        and ``gap``)."""
+        return Status.OPTIMAL if bool(np.all(self.converged)) else Status.ITERATION_LIMIT
 
 
 @dataclasses.dataclass(frozen=True)

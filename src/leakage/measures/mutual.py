@@ -107,7 +107,7 @@ def _sibson_near_one(p: np.ndarray, W, alpha: float) -> float:
 
 def _active(p: np.ndarray, W, full_support: bool | None = None):
     """Rows of W (and entries of p) with p(x) > 0."""
-    if full_support or (full_support is None and p.min() > 0):
+    if full_support or (full_support is None and np.minimum.reduce(p) > 0):
         return p, W
     mask = p > 0
     return p[mask], W[mask]
@@ -119,12 +119,12 @@ def _column_max(W) -> np.ndarray:
         out = np.zeros(W.shape[1])
         np.maximum.at(out, W.indices, W.data)
         return out
-    return W.max(axis=0)
+    return np.maximum.reduce(W, axis=0)
 
 
 def _maxl_nats(p: np.ndarray, W, full_support: bool | None = None) -> float:
     _, Wa = _active(p, W, full_support)
-    return math.log(float(_column_max(Wa).sum()))
+    return math.log(float(np.add.reduce(_column_max(Wa))))
 
 
 def _sibson_nats(p: np.ndarray, W, alpha: float) -> float:
