@@ -269,14 +269,20 @@ def test_stale_temporary_files_of_killed_runs_are_removed(release, tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     out = tmp_path / "o.csv"
-    stale = tmp_path / f".o.csv.leakage-{dead.pid}-{'ab' * 8}.tmp"
+    from leakage.io import _host_tag
+
+    host = _host_tag()
+    stale = tmp_path / f".o.csv.leakage-{host}-{dead.pid}-{'ab' * 8}.tmp"
     stale.write_bytes(b"x" * 1000)
-    alive = tmp_path / f".o.csv.leakage-{os.getppid()}-{'cd' * 8}.tmp"  # a live process
+    alive = tmp_path / f".o.csv.leakage-{host}-{os.getppid()}-{'cd' * 8}.tmp"  # live
     alive.write_bytes(b"y")
+    elsewhere = tmp_path / f".o.csv.leakage-{'0' * 8}-{dead.pid}-{'ef' * 8}.tmp"
+    elsewhere.write_bytes(b"another machine's run on a shared file system")
     foreign = tmp_path / ".o.csv.other.tmp"  # not a name atomic_write makes
     foreign.write_bytes(b"z")
     rl.apply(release, _table(200), out, key=KEY)
     assert not stale.exists() and alive.exists() and foreign.exists() and out.exists()
+    assert elsewhere.exists()
 
 
 def test_dask_and_stream_refuse_an_empty_source_alike(release, tmp_path):

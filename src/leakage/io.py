@@ -28,12 +28,14 @@ then validate the numbers and raise :class:`~leakage.errors.InvalidDistributionE
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
 import re
 import secrets
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,8 +82,11 @@ _NONFINITE = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.
 # --------------------------------------------------------------------------- atomic writes
 
 
-#: Temporary files of :func:`atomic_write`: ``.NAME.leakage-PID-TOKEN.tmp`` beside the target.
-_TMP_RE = re.compile(r"^\.(?P<name>.+)\.leakage-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp$")
+#: Temporary files of :func:`atomic_write`: ``.NAME.leakage-HOST-PID-TOKEN.tmp`` beside the
+#: target.
+_TMP_RE = re.compile(
+    r"^\.(?P<name>.+)\.leakage-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp$"
+)
 #: Temporary files this process is writing (removed on SIGTERM/SIGHUP).
 _LIVE: set[str] = set()
 _GUARD = {"depth": 0, "prev": {}}
@@ -133,6 +138,12 @@ def _signal_guard() -> Iterator[None]:
                 _GUARD["prev"] = {}
 
 
+def _host_tag() -> str:
+    """8 hex digits naming this machine in temporary names: a stale file is removed only
+    by a run on the machine whose process wrote it (a shared file system may hold others')."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -149,6 +160,7 @@ def _remove_stale(target: Path) -> list[str]:
     """Remove the temporary files of earlier runs for ``target`` whose process is gone
     (killed by SIGKILL, a power cut): only names :func:`atomic_write` makes."""
     removed = []
+    host = _host_tag()
     try:
         entries = os.scandir(target.parent)
     except OSError:
@@ -156,7 +168,12 @@ def _remove_stale(target: Path) -> list[str]:
     with entries:
         for e in entries:
             m = _TMP_RE.match(e.name)
-            if m is None or m["name"] != target.name or _pid_alive(int(m["pid"])):
+            if (
+                m is None
+                or m["name"] != target.name
+                or m["host"] != host
+                or _pid_alive(int(m["pid"]))
+            ):
                 continue
             with contextlib.suppress(OSError):
                 os.unlink(e.path)
@@ -204,13 +221,13 @@ def atomic_write(
 ) -> Iterator[IO[Any]]:
     """Open a temporary file that atomically replaces ``path`` when the block succeeds.
 
-    The data go to a temporary file ``.NAME.leakage-PID-TOKEN.tmp`` in the same directory
+    The data go to a temporary file ``.NAME.leakage-HOST-PID-TOKEN.tmp`` in the same directory
     as ``path`` (created if missing). When the ``with`` block exits normally the file is
     flushed, ``fsync``-ed and moved onto ``path`` atomically: readers see either the old
     file or the complete new one. When the block raises, or the process gets SIGTERM or
     SIGHUP, the temporary file is removed and ``path`` is left untouched. Temporary files
-    of earlier runs for the same ``path`` whose process is gone (SIGKILL, a crash) are
-    removed when the next write starts.
+    of earlier runs on this machine for the same ``path`` whose process is gone (SIGKILL, a
+    crash) are removed when the next write starts.
 
     Parameters
     ----------
@@ -274,7 +291,8 @@ def atomic_write(
     with _signal_guard():
         while True:
             tmp_name = str(
-                target.parent / f".{target.name}.leakage-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+                target.parent
+                / f".{target.name}.leakage-{_host_tag()}-{os.getpid()}-{secrets.token_hex(8)}.tmp"
             )
             try:
                 # 0o666 less the umask (applied by the kernel), or the mode asked for
