@@ -11,6 +11,7 @@ from scipy.optimize import linprog
 import leakage as lk
 from leakage.pointwise import optimal_l1
 from leakage.pointwise.exact import _utility_nats
+from leakage.results import Status
 
 SEC5_P = np.array([[0.3, 0.8, 0.5, 0.4], [0.7, 0.2, 0.5, 0.6]])
 SEC5_PY = np.array([0.5, 0.25, 0.125, 0.125])
@@ -123,7 +124,11 @@ def test_unconstrained_budgets_release_y():
 
 def test_size_limit_and_bad_inputs():
     with pytest.raises(lk.InvalidParameterError, match=r"too large .* max_assignments=5 "):
-        optimal_l1(SEC5, [0.01, 0.01, 0.01, 0.0], max_assignments=5)
+        optimal_l1(SEC5, [0.01, 0.01, 0.01, 0.0], method="enumerate", max_assignments=5)
+    with pytest.raises(lk.InvalidParameterError, match="'method' argument"):
+        optimal_l1(SEC5, [0.1], method="simplex")
+    with pytest.raises(lk.InvalidParameterError, match="'max_nodes' argument"):
+        optimal_l1(SEC5, [0.1], max_nodes=0)
     big = np.full((13, 2), 1 / 26)
     with pytest.raises(lk.InvalidParameterError, match=r"\|X\| <= 12"):
         optimal_l1(big, [0.1])
@@ -131,3 +136,131 @@ def test_size_limit_and_bad_inputs():
         optimal_l1(SEC5, [0.1, -0.1])
     with pytest.raises(lk.InvalidDistributionError, match="must sum to 1"):
         optimal_l1(SEC5 * 2, [0.1])
+
+
+def test_branch_and_bound_matches_enumeration():
+    """Seeded random small instances: B&B (own bound, own search) = vertex enumeration."""
+    rng = np.random.default_rng(2026)
+    for _ in range(20):
+        nx, ny, K = int(rng.integers(2, 4)), int(rng.integers(2, 5)), int(rng.integers(1, 4))
+        eps = rng.choice([0.0, 0.02, 0.05, 0.1, 0.3, 2.0], size=K)
+        p_xy = rng.dirichlet(np.ones(nx * ny)).reshape(nx, ny)
+        b = optimal_l1(p_xy, eps, method="bnb", max_nodes=5000)
+        e = optimal_l1(p_xy, eps, method="enumerate")
+        assert b.details["status"] is Status.OPTIMAL, (nx, ny, eps)
+        assert b.utility == pytest.approx(e.utility, abs=1e-7), (nx, ny, eps)
+        assert e.utility <= b.details["upper_bound"] + 1e-12
+        assert 0 <= b.details["gap"] <= 1e-7
+        assert b.max_violation <= 1e-9
+
+
+def test_branch_and_bound_section_v_and_auto():
+    d = optimal_l1(SEC5, [0.01, 0.0], method="bnb")
+    assert d.details["status"] is Status.OPTIMAL
+    assert d.utility == pytest.approx(optimal_l1(SEC5, [0.01, 0.0]).utility, abs=1e-9)
+    auto = optimal_l1(SEC5, [0.01, 0.01, 0.01, 0.0])
+    assert auto.method == "exact vertex enumeration"  # small: auto enumerates
+    assert auto.details["upper_bound"] == auto.utility and auto.details["gap"] == 0
+    assert auto.status is Status.OPTIMAL and auto.gap == 0
+    chi2 = lk.pointwise.design_chi2([[0.3, 0.2], [0.1, 0.4]], [0.1, 0.1])
+    assert chi2.status is None and np.isnan(chi2.upper_bound)  # approximate: no claim
+
+
+def test_a_limit_gives_best_found_status_gap_and_warning():
+    opt = 0.926616548522792
+    with pytest.warns(lk.ConvergenceWarning, match=r"max_nodes=5 .* gap"):
+        d = optimal_l1(SEC5, [0.01, 0.01, 0.01, 0.0], method="bnb", max_nodes=5)
+    assert d.details["status"] is Status.NOT_CERTIFIED
+    assert d.details["limit"] == "max_nodes=5"
+    assert d.utility <= opt + 1e-12 <= d.details["upper_bound"] + 2e-12
+    assert d.details["gap"] == pytest.approx(d.details["upper_bound"] - d.utility, abs=1e-15)
+    assert d.status is Status.NOT_CERTIFIED and d.gap == pytest.approx(d.details["gap"])
+    assert d.upper_bound == d.details["upper_bound"]
+    assert d.max_violation <= 1e-9
+    # the old keyword is now a node limit of the search, not an exception
+    with pytest.warns(lk.ConvergenceWarning, match="max_nodes=5"):
+        old = optimal_l1(SEC5, [0.01, 0.01, 0.01, 0.0], max_assignments=5)
+    assert old.details["status"] is Status.NOT_CERTIFIED
+    with pytest.warns(lk.ConvergenceWarning, match=r"max_time=1e-06 s"):
+        t = optimal_l1(SEC5, [0.01, 0.01, 0.01, 0.0], method="bnb", max_time=1e-6)
+    assert t.details["status"] is Status.NOT_CERTIFIED
+
+
+def _cone_rays_cdd(A, eps):
+    """Extreme rays (sum 1) of {q >= 0 : ||A q||_1 <= eps 1'q}, by cdd (independent)."""
+    ny = A.shape[1]
+    rows = [[0.0, *np.eye(ny)[y]] for y in range(ny)]
+    for s in itertools.product((-1.0, 1.0), repeat=A.shape[0]):
+        rows.append([0.0, *(eps * np.ones(ny) - np.array(s) @ A)])
+    m = cdd.matrix_from_array(rows, rep_type=cdd.RepType.INEQUALITY)
+    gen = np.array(cdd.copy_generators(cdd.polyhedron_from_matrix(m)).array)
+    R = gen[gen[:, 0] == 0][:, 1:]
+    return R / R.sum(axis=1, keepdims=True)
+
+
+def _check_certificate(p_xy, eps, d):
+    """Re-check a design and its bound independently of the solver."""
+    py, px = p_xy.sum(0), p_xy.sum(1)
+    M = d.mechanism
+    assert M.min() >= 0 and np.allclose(M.sum(axis=1), 1, atol=1e-12)
+    assert d.utility == pytest.approx(lk.mutual_information(py, M), abs=1e-12)
+    q = p_xy @ M  # P(x, u)
+    pu = q.sum(axis=0)
+    used = pu > 1e-15
+    l1 = np.abs(q[:, used] / pu[used] - px[:, None]).sum(axis=0)
+    assert np.all(l1 <= np.asarray(eps)[used] + 1e-9)
+    up = d.details["upper_bound"]
+    assert up == pytest.approx(d.utility + d.details["gap"], abs=1e-15) and up >= d.utility
+    # the bound is at most the cone relaxation (largest budget, any number of letters),
+    # computed here from cdd's rays with an LP ...
+    A = p_xy / py - px[:, None]
+    R = _cone_rays_cdd(A, max(eps))
+    fr = np.array([_utility_nats(r[:, None], py) for r in R])
+    cone = linprog(-fr, A_eq=R.T, b_eq=py, bounds=(0, None), method="highs")
+    assert up <= -cone.fun / math.log(2) + 1e-9
+    # ... and at least every vertex that LPs with random objectives find
+    G, E, _ = _polytope(p_xy, eps)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        res = linprog(
+            rng.normal(size=G.shape[1]),
+            A_ub=-G,
+            b_ub=np.zeros(len(G)),
+            A_eq=E,
+            b_eq=py,
+            bounds=(None, None),
+            method="highs",
+        )
+        Q = np.clip(res.x, 0, None).reshape(len(py), len(eps))
+        assert _utility_nats(Q, py) / math.log(2) <= up + 1e-9
+
+
+def test_certified_optimum_at_the_target_size():
+    """|X| = 2, |Y| = 8, K = 4 (the issue's target; timings in benchmarks/): certified, and
+    the certificate re-checked independently."""
+    p_xy = np.random.default_rng(2).dirichlet(np.ones(16)).reshape(2, 8)
+    eps = [0.2, 0.1, 0.1, 0.05]
+    d = optimal_l1(p_xy, eps)
+    assert d.method.startswith("branch and bound")
+    assert d.details["status"] is Status.OPTIMAL and d.details["gap"] <= 1e-7
+    _check_certificate(p_xy, eps, d)
+
+
+def test_node_limited_certificate_with_three_secrets():
+    """|X| = 3, |Y| = 8, K = 4 stopped early: a valid design with a proved bound."""
+    p_xy = np.random.default_rng(3).dirichlet(np.ones(24)).reshape(3, 8)
+    eps = [0.1, 0.05, 0.02, 0.0]
+    with pytest.warns(lk.ConvergenceWarning, match="max_nodes=3"):
+        d = optimal_l1(p_xy, eps, max_nodes=3)
+    assert d.details["status"] is Status.NOT_CERTIFIED and d.details["gap"] > 0
+    _check_certificate(p_xy, eps, d)
+
+
+def test_branch_and_bound_matches_enumeration_at_five_letters_of_y():
+    p_xy = np.random.default_rng(5).dirichlet(np.ones(10)).reshape(2, 5)
+    for eps in ([0.1, 0.05, 0.0], [0.05, 0.05, 0.05]):
+        b = optimal_l1(p_xy, eps, method="bnb")
+        e = optimal_l1(p_xy, eps, method="enumerate")
+        assert b.details["status"] is Status.OPTIMAL
+        assert b.utility == pytest.approx(e.utility, abs=1e-7)
+        assert e.utility <= b.details["upper_bound"] + 1e-12

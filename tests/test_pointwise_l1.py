@@ -7,6 +7,7 @@ import pytest
 
 import leakage as lk
 from leakage.pointwise import design_l1, extreme_point_supports, optimal_l1
+from leakage.results import Status
 
 SEC5 = np.array([[0.3, 0.8, 0.5, 0.4], [0.7, 0.2, 0.5, 0.6]]) * np.array([0.5, 0.25, 0.125, 0.125])
 SEC5_EPS = [0.01, 0.01, 0.01, 0.0]
@@ -88,14 +89,25 @@ def test_perfect_privacy_is_exact_and_small_k_can_be_infeasible():
 
 
 def test_limits_and_bad_inputs():
-    with pytest.raises(lk.InvalidParameterError, match="'max_combinations' argument must allow"):
-        design_l1(SEC5, [0.01, 0.02, 0.03, 0.0], max_combinations=3)
-    # counted, not listed, before refusing: C(25 + 10 - 1, 10) multisets of 25 supports
+    """Past max_combinations: the best of those tried, a proved global bound, a warning."""
+    opt = optimal_l1(SEC5, SEC5_EPS).utility
+    with pytest.warns(lk.ConvergenceWarning, match=r"max_combinations=3 .* gap"):
+        d = design_l1(SEC5, [0.01, 0.02, 0.03, 0.0], max_combinations=3)
+    assert d.details["status"] is Status.NOT_CERTIFIED and d.details["n_tried"] == 3
+    assert d.max_violation <= 1e-9
+    up = d.details["upper_bound"]
+    assert d.utility <= up and d.details["gap"] == pytest.approx(up - d.utility, abs=1e-15)
+    assert opt <= up + 1e-12  # a bound on the global optimum, not only on the LP designs
+    # counted, not listed: C(25 + 10 - 1, 10) multisets of 25 supports, only 20 tried
     big = np.random.default_rng(0).dirichlet(np.ones(20)).reshape(2, 10)
-    with pytest.raises(lk.InvalidParameterError, match=f"all {math.comb(34, 10)} combinations"):
-        design_l1(big, [0.01] * 10)
+    with pytest.warns(lk.ConvergenceWarning, match=f"of {math.comb(34, 10):,} combinations"):
+        d = design_l1(big, [0.01] * 10, max_combinations=20)
+    assert d.details["n_combinations"] == math.comb(34, 10) and d.details["n_tried"] == 20
+    assert d.utility <= d.details["upper_bound"] <= lk.entropy(big.sum(0)) + 1e-12
     with pytest.raises(lk.InvalidParameterError, match="'eps' argument"):
         design_l1(SEC5, [0.01, -1])
+    with pytest.raises(lk.InvalidParameterError, match="'max_combinations' argument"):
+        design_l1(SEC5, SEC5_EPS, max_combinations=0)
 
 
 def test_ties_on_the_lps_optimal_face_are_broken_by_the_exact_utility():

@@ -168,6 +168,24 @@ class PointwiseDesign:
     _json_extra = ("max_violation",)
 
     @property
+    def status(self) -> Status | None:
+        """For the exact designs (``optimal_l1``, ``design_l1``): :attr:`Status.OPTIMAL`
+        when the utility is proved within tolerance of the global optimum, else
+        :attr:`Status.NOT_CERTIFIED` (a limit stopped the search; see :attr:`gap`).
+        ``None`` for the approximate designs, which certify nothing about optimality."""
+        return self.details.get("status")
+
+    @property
+    def upper_bound(self) -> float:
+        """A proved upper bound on the optimal utility (``nan`` when not computed)."""
+        return float(self.details.get("upper_bound", math.nan))
+
+    @property
+    def gap(self) -> float:
+        """``upper_bound - utility`` (``nan`` when no bound was computed)."""
+        return self.upper_bound - self.utility
+
+    @property
     def max_violation(self) -> float:
         """Largest ``leakage - budget`` over released letters (``<= 1e-9`` for every design)."""
         used = ~np.isnan(self.leakages)

@@ -19,27 +19,46 @@ extreme rays, closed under intersection with the constraints' zero sets), enumer
 assignments of faces to letters with total dimension at most :math:`|Y|` (letters with
 equal budgets are interchangeable, so multisets suffice), solves each linear system and
 keeps the feasible solutions. Every vertex is among them, so the best one is the global
-optimum — no approximation, only floating-point arithmetic.
+optimum — no approximation, only floating-point arithmetic (``method="enumerate"``).
+
+**Branch and bound** (``method="bnb"``, :mod:`._bnb`): the number of face assignments grows
+about 19-fold per letter of Y, so larger instances are solved by a best-first branch and
+bound over boxes :math:`l_u \le q_u \le h_u`, bounded by the concave envelope of ``f`` over
+each letter's region (an LP over the region's vertices, its bound re-derived from the LP
+duals). It returns a feasible mechanism with exact figures and a proved upper bound: status
+``optimal`` when the gap is within ``gap_tol``, else (stopped by ``max_nodes`` /
+``max_time``) ``not_certified`` with the gap and a ``ConvergenceWarning``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections import Counter
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import check_base, check_positive
-from ..errors import InvalidParameterError
-from ..results import PointwiseDesign
+from ..errors import ConvergenceWarning, InvalidParameterError
+from ..results import PointwiseDesign, Status
+from ..units import from_nats
+from ._bnb import branch_and_bound, n_vertex_candidates
 from ._problem import Problem, finish, make_problem
 
 __all__ = ["optimal_l1"]
 
-#: Default cap on the number of face assignments examined.
+#: Default cap on the number of face assignments examined (``method="enumerate"``).
 MAX_ASSIGNMENTS = 2_000_000
+#: Default node limit of the branch and bound.
+MAX_NODES = 100_000
+#: ``method="auto"`` enumerates when |Y| <= AUTO_MAX_Y and at most AUTO_ASSIGNMENTS face
+#: assignments suffice (listing the faces grows fast with |Y|), else branches and bounds.
+AUTO_MAX_Y = 6
+AUTO_ASSIGNMENTS = 200_000
+#: Cap on the candidate vertices of one box region of the branch and bound (memory).
+MAX_VERTEX_CANDIDATES = 1_000_000
 #: Cap on the row subsets the extreme-ray enumeration examines (checked before it starts).
 MAX_RAY_SUBSETS = 5_000_000
 #: Cap on the number of released letters K (the assignment search recurses over them).
@@ -165,13 +184,32 @@ def optimal_l1(
     eps: ArrayLike,
     *,
     base: float = 2,
-    max_assignments: int = MAX_ASSIGNMENTS,
+    method: str = "auto",
+    max_nodes: int = MAX_NODES,
+    max_time: float | None = None,
+    gap_tol: float = 1e-7,
+    max_assignments: int | None = None,
 ) -> PointwiseDesign:
-    r"""Exact global optimum of problem (5): max I(U;Y) s.t. ‖P_{X|U=u} − P_X‖₁ ≤ ε_u.
+    r"""Global optimum of problem (5): max I(U;Y) s.t. ‖P_{X|U=u} − P_X‖₁ ≤ ε_u.
 
-    Enumerates the vertices of the feasible polytope of joints :math:`Q(y,u)` (see the
-    module docstring) and returns the best one. Any :math:`P_{X|Y}` (no rank condition),
-    any budgets (zeros mean perfect privacy for that letter), any number of letters ``K``.
+    Maximizes the convex :math:`I(U;Y) = \sum_u f(q_u)` over the polytope of joints
+    :math:`Q(y,u)` (module docstring). Any :math:`P_{X|Y}` (no rank condition), any budgets
+    (zeros mean perfect privacy for that letter), any number of letters ``K``.
+
+    * ``method="auto"`` (default): ``"enumerate"`` when ``|Y| <= 6`` and at most 200_000
+      face assignments suffice (fast and exact), else ``"bnb"``.
+    * ``method="bnb"``: conical branch and bound (:mod:`leakage.pointwise._bnb`).
+      Every node's bound is the linear relaxation
+      :math:`\max \sum_{u,j}\lambda_{uj} f(v_{uj})` s.t. :math:`\sum \lambda_{uj} v_{uj}
+      = P_Y` over generators :math:`v_{uj}` of the letters' cones (valid because ``f`` is
+      sublinear), re-derived from the LP duals as :math:`\mu^\top P_Y +
+      \max(0, \max_{j} f(v_j) - v_j^\top\mu)`. The search stops when the best bound is
+      within ``gap_tol`` (nats) of the best mechanism found (``status`` optimal), or at
+      ``max_nodes`` / ``max_time``: then the best mechanism is returned with status
+      ``not_certified``, its proved upper bound and gap, and a
+      :class:`~leakage.errors.ConvergenceWarning` naming both.
+    * ``method="enumerate"``: the exact vertex enumeration (every face assignment; raises
+      past ``max_assignments``), kept as an independent check for small alphabets.
 
     Parameters
     ----------
@@ -180,31 +218,161 @@ def optimal_l1(
     eps : (K,) array-like
         One ℓ1 budget >= 0 per released letter (the ℓ1 norm, not total variation).
     base : float, default 2
-        Logarithm base of ``utility`` (2: bits).
-    max_assignments : int, default 2_000_000
-        Size limit: the number of face assignments the enumeration may examine.
+        Logarithm base of ``utility`` and of the bound and gap in ``details`` (2: bits).
+    method : {"auto", "bnb", "enumerate"}, default "auto"
+        Branch and bound, exact vertex enumeration, or the latter when it is small.
+    max_nodes : int, default 100_000
+        Node limit of the branch and bound.
+    max_time : float or None, default None
+        Wall-clock limit (seconds) of the branch and bound; ``None``: none.
+    gap_tol : float, default 1e-7
+        Absolute optimality tolerance of the branch and bound (units of ``base``).
+    max_assignments : int or None, default None
+        ``method="enumerate"``: the cap on face assignments (default 2_000_000); otherwise
+        kept for backward compatibility: an alias of ``max_nodes`` for the branch and bound.
 
     Returns
     -------
     PointwiseDesign
-        ``method="exact vertex enumeration"``; ``utility`` is the global optimum (exact
-        ``I(U;Y)`` of the returned mechanism), ``utility_approx`` is ``nan`` (nothing is
-        approximated); ``details`` has the number of rays, faces and assignments examined.
+        ``utility`` is the exact ``I(U;Y)`` of the returned mechanism, ``utility_approx`` is
+        ``nan`` (nothing is approximated). ``details``: ``status``
+        (:class:`~leakage.results.Status`: ``OPTIMAL`` when certified, else
+        ``NOT_CERTIFIED``), ``upper_bound`` (proved bound on the global optimum, units of
+        ``base``), ``gap`` (``upper_bound - utility``), ``limit`` (the limit that stopped
+        the search, or ``None``), ``n_nodes``, ``n_rays``; for ``"enumerate"`` also
+        ``n_faces``, ``n_assignments``.
 
     Raises
     ------
     InvalidParameterError
-        Bad ``eps``; or the instance needs more than ``max_assignments`` assignments (the
-        message gives the count), more than ``MAX_RAY_SUBSETS`` row subsets for the
+        Bad ``eps``, ``method`` or limits; ``method="enumerate"`` with more than
+        ``max_assignments`` assignments; more than ``MAX_RAY_SUBSETS`` row subsets for the
         extreme rays (counted before the enumeration starts), more than ``MAX_LETTERS``
         budgets, or ``|X| > 12``.
     InvalidDistributionError
         ``p_xy`` is not a joint distribution or some ``P_Y(y) = 0``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        The branch and bound stopped at ``max_nodes`` or ``max_time`` before certifying.
     """
     fn = "optimal_l1"
     base = check_base(base, func=fn)
-    max_assignments = check_positive(max_assignments, func=fn, name="max_assignments", integer=True)
+    if method not in ("auto", "bnb", "enumerate"):
+        raise InvalidParameterError(
+            f"{fn}: the 'method' argument must be 'auto', 'bnb' or 'enumerate'; got "
+            f"{method!r} instead."
+        )
+    if max_assignments is not None:
+        max_assignments = check_positive(
+            max_assignments, func=fn, name="max_assignments", integer=True
+        )
+    max_nodes = check_positive(max_nodes, func=fn, name="max_nodes", integer=True)
+    if max_time is not None:
+        max_time = check_positive(max_time, func=fn, name="max_time")
+    gap_tol = check_positive(gap_tol, func=fn, name="gap_tol")
     prob = make_problem(p_xy, eps, func=fn)
+    n_y = prob.p_xy.shape[1]
+    A = prob.p_x_given_y - prob.p_x[:, None]
+    eps_of = [float(e) for e in prob.eps]
+    Gs = {e: _constraint_rows(A, e) for e in sorted(set(eps_of))}
+    if method == "enumerate":
+        _check_size(prob, fn)
+        rays = {e: _extreme_rays(G) for e, G in Gs.items()}
+        cap = MAX_ASSIGNMENTS if max_assignments is None else max_assignments
+        return _enumerate(prob, Gs, rays, base, cap)
+    if method == "auto" and n_y <= AUTO_MAX_Y and _size_ok(prob, fn):
+        rays = {e: _extreme_rays(G) for e, G in Gs.items()}
+        cap = (
+            AUTO_ASSIGNMENTS if max_assignments is None else min(AUTO_ASSIGNMENTS, max_assignments)
+        )
+        design = _enumerate(prob, Gs, rays, base, cap, strict=False)
+        if design is not None:
+            return design
+    if max_assignments is not None:
+        max_nodes = max_assignments
+    _check_bnb_size(prob, fn)
+    groups = [[u for u in range(len(eps_of)) if eps_of[u] == e] for e in sorted(set(eps_of))]
+    res = branch_and_bound(
+        prob.p_y,
+        [Gs[e] for e in eps_of],
+        groups,
+        max_nodes=max_nodes,
+        max_time=max_time,
+        gap_tol=gap_tol * math.log(base),
+    )
+    mech = np.clip(res.Q, 0.0, None) / prob.p_y[:, None]
+    mech /= mech.sum(axis=1, keepdims=True)
+    design = finish(
+        prob,
+        mech,
+        measure="l1",
+        method="branch and bound (conical, LP relaxation)",
+        utility_approx_nats=math.nan,
+        base=base,
+        details={
+            "n_nodes": res.nodes,
+            "seconds": res.seconds,
+            "root_upper_bound": float(from_nats(res.root_upper, base)),
+        },
+    )
+    upper = max(float(from_nats(res.upper, base)), design.utility)
+    gap = upper - design.utility
+    # certified only if the proved gap (against the exact utility) is within the tolerance
+    certified = res.limit is None and gap <= gap_tol * (1 + 1e-6) + 1e-12
+    limit = res.limit if res.limit is not None or certified else "numerical accuracy"
+    design.details.update(
+        status=Status.OPTIMAL if certified else Status.NOT_CERTIFIED,
+        upper_bound=upper,
+        gap=gap,
+        limit=limit,
+    )
+    if not certified:
+        warnings.warn(
+            f"{fn}: branch and bound stopped at {limit} before certifying the optimum: "
+            f"best I(U;Y) = {design.utility:.9g}, proved upper bound {upper:.9g}, gap "
+            f"{gap:.3g} (base {base:g}); raise the limit for a certified optimum.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return design
+
+
+def _check_bnb_size(prob: Problem, fn: str) -> None:
+    """The branch and bound enumerates the vertices of box regions: counted first."""
+    n_x, n_y = prob.p_xy.shape
+    if n_x > 12:
+        raise InvalidParameterError(
+            f"{fn}: the 'p_xy' argument must have |X| <= 12 (the ℓ1 ball needs 2^|X| "
+            f"inequalities); got |X| = {n_x} instead."
+        )
+    if len(prob.eps) > MAX_LETTERS:
+        raise InvalidParameterError(
+            f"{fn}: the 'eps' argument asks for {len(prob.eps):,} released letters, above the "
+            f"limit of {MAX_LETTERS}; a vertex uses at most |Y| = {n_y} letters, so give at "
+            "most that many budgets (the largest ones)."
+        )
+    count = n_vertex_candidates(2**n_x - 2, n_x, n_y)
+    if count > MAX_VERTEX_CANDIDATES:
+        raise InvalidParameterError(
+            f"{fn}: the branch and bound on this instance (|X| = {n_x}, |Y| = {n_y}) would "
+            f"examine {count:,} candidate vertices (row subsets x box bounds) per region, "
+            "above the limit of "
+            f"{MAX_VERTEX_CANDIDATES:,}; use design_l1 (the extreme-point LP), or a smaller "
+            "alphabet (merge rare letters of Y)."
+        )
+
+
+def _size_ok(prob: Problem, fn: str) -> bool:
+    try:
+        _check_size(prob, fn)
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def _check_size(prob: Problem, fn: str) -> None:
     n_x, n_y = prob.p_xy.shape
     if n_x > 12:
         raise InvalidParameterError(
@@ -227,15 +395,18 @@ def optimal_l1(
             f"{MAX_RAY_SUBSETS:,}; use design_l1 (the extreme-point LP), or a smaller "
             "alphabet."
         )
-    A = prob.p_x_given_y - prob.p_x[:, None]
+
+
+def _enumerate(
+    prob: Problem, Gs: dict, rays: dict, base: float, max_assignments: int, strict: bool = True
+) -> PointwiseDesign | None:
+    """Exact vertex enumeration (module docstring): every face assignment is solved.
+    Past ``max_assignments``: raise (``strict``) or return None."""
+    fn = "optimal_l1"
+    n_x, n_y = prob.p_xy.shape
     eps_of = [float(e) for e in prob.eps]
-    Gs, faces = {}, {}
-    n_rays = {}
-    for e in sorted(set(eps_of)):
-        G = _constraint_rows(A, e)
-        rays = _extreme_rays(G)
-        Gs[e], faces[e] = G, _faces(G, rays)
-        n_rays[e] = rays.shape[0]
+    faces = {e: _faces(Gs[e], rays[e]) for e in Gs}
+    n_rays = {e: r.shape[0] for e, r in rays.items()}
     # Letters with equal budgets are interchangeable: per group, a multiset of faces
     # (nondecreasing option index), generated with the dimension budget as it goes.
     groups = sorted(Counter(eps_of).items())
@@ -266,6 +437,8 @@ def optimal_l1(
             continue  # every letter unused: not a mechanism
         count += 1
         if count > max_assignments:
+            if not strict:
+                return None
             raise InvalidParameterError(
                 f"{fn}: the instance is too large to enumerate exactly: more than "
                 f"max_assignments={max_assignments} face assignments (|X|={n_x}, |Y|={n_y}, "
@@ -285,7 +458,7 @@ def optimal_l1(
     mech = np.zeros((n_y, len(eps_of)))
     mech[:, order] = Qc / prob.p_y[:, None]
     mech /= mech.sum(axis=1, keepdims=True)
-    return finish(
+    design = finish(
         prob,
         mech,
         measure="l1",
@@ -296,5 +469,10 @@ def optimal_l1(
             "n_rays": {str(e): n for e, n in n_rays.items()},
             "n_faces": {str(e): len(f) for e, f in faces.items()},
             "n_assignments": count,
+            "status": Status.OPTIMAL,
+            "gap": 0.0,
+            "limit": None,
         },
     )
+    design.details["upper_bound"] = design.utility  # every vertex was examined
+    return design

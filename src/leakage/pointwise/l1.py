@@ -36,9 +36,10 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
 from .._validation import check_base, check_positive
-from ..errors import DesignWarning, InfeasibleError, InvalidParameterError
-from ..results import PointwiseDesign
+from ..errors import ConvergenceWarning, DesignWarning, InfeasibleError, InvalidParameterError
+from ..results import PointwiseDesign, Status
 from ..units import from_nats
+from ._bnb import n_vertex_candidates, root_bound
 from ._problem import exact_figures, finish, make_problem
 
 __all__ = ["design_l1", "extreme_point_supports"]
@@ -207,7 +208,13 @@ def design_l1(
     base : float, default 2
         Logarithm base of ``utility`` and ``utility_approx``.
     max_combinations : int, default 100000
-        Size limit on the number of support combinations (LPs).
+        Limit on the number of support combinations (LPs) tried. Past it, the first
+        ``max_combinations`` are tried and the best is returned with
+        ``details["status"] = Status.NOT_CERTIFIED``, ``details["upper_bound"]`` (a proved
+        bound on the global optimum of problem (5): the root relaxation of
+        :func:`optimal_l1`'s branch and bound, or ``H(Y)``), ``details["gap"]`` and a
+        :class:`~leakage.errors.ConvergenceWarning` (if none of those tried is feasible:
+        the constant mechanism, utility 0).
 
     Returns
     -------
@@ -217,13 +224,19 @@ def design_l1(
         combination tried (per letter its support; for feasible ones the exact and approximate
         utility and P_U), best first.
 
+    Warns
+    -----
+    ConvergenceWarning
+        The search stopped at ``max_combinations``.
+
     Raises
     ------
     InfeasibleError
-        No combination of extreme points is feasible (possible for small K; see ERRATA:
-        Proposition 4 can fail) — :func:`optimal_l1` solves the problem exactly.
+        No combination of extreme points is feasible, all of them tried (possible for
+        small K; see ERRATA: Proposition 4 can fail) —
+        :func:`optimal_l1` solves the problem exactly.
     InvalidParameterError
-        Bad ``eps``, or more than ``max_combinations`` combinations.
+        Bad ``eps`` or ``max_combinations``.
     InvalidDistributionError
         ``p_xy`` is not a valid joint distribution.
     """
@@ -246,17 +259,10 @@ def design_l1(
     eps_sorted = [eps_l[u] for u in order]
     # multisets of k supports out of n: C(n + k - 1, k); counted before any is built
     n_combo = math.prod(math.comb(len(sups) + k - 1, k) for _, k in groups)
-    if n_combo > max_combinations:
-        raise InvalidParameterError(
-            f"{fn}: the 'max_combinations' argument must allow all {n_combo} combinations of "
-            f"extreme points ({len(sups)} supports, K={len(eps_l)}); got {max_combinations} "
-            "instead. Raise it, or merge letters with equal budgets."
-        )
-    per_group = [
-        list(itertools.combinations_with_replacement(range(len(sups)), k)) for _, k in groups
-    ]
+    truncated = n_combo > max_combinations
+    per_group = [itertools.combinations_with_replacement(range(len(sups)), k) for _, k in groups]
     ranking, best = [], None
-    for parts in itertools.product(*per_group):
+    for parts in itertools.islice(itertools.product(*per_group), max_combinations):
         combo = tuple(k for part in parts for k in part)
         sol = _solve_combo(prob, Ur, sups, combo, eps_sorted)
         supports = [sups[k]["support"] for k in combo]
@@ -278,6 +284,10 @@ def design_l1(
         )
         if best is None or exact > best[0]:
             best = (exact, mech, approx)
+    if best is None and truncated:  # U constant (leaks nothing): feasible, utility 0
+        mech = np.zeros((prob.p_y.shape[0], len(eps_l)))
+        mech[:, int(np.argmax(eps_l))] = 1.0
+        best = (0.0, mech, 0.0)
     if best is None:
         raise InfeasibleError(
             f"{fn}: no combination of extreme points is feasible for these budgets "
@@ -285,7 +295,7 @@ def design_l1(
             "ERRATA.md). Use optimal_l1 for the exact optimum."
         )
     ranking.sort(key=lambda d: -d.get("utility", -math.inf))
-    if best[0] <= 1e-12 and max(eps_l) > 0:
+    if best[0] <= 1e-12 and max(eps_l) > 0 and not truncated:
         warnings.warn(
             f"{fn}: the extreme-point LP found only constant mechanisms (I(U;Y) = 0) "
             f"although a budget is positive ({max(eps_l):g}); the global optimum can be "
@@ -293,12 +303,48 @@ def design_l1(
             DesignWarning,
             stacklevel=2,
         )
-    return finish(
+    details = {"rank": Ur.shape[1], "n_supports": len(sups), "ranking": ranking}
+    details.update(n_combinations=n_combo, n_tried=len(ranking))
+    design = finish(
         prob,
         best[1],
         measure="l1",
         method="l1 extreme-point LP (Theorems 2-4)",
         utility_approx_nats=best[2],
         base=base,
-        details={"rank": Ur.shape[1], "n_supports": len(sups), "ranking": ranking},
+        details=details,
     )
+    if truncated:
+        upper = max(_global_upper_bound(prob, base), design.utility)
+        gap = upper - design.utility
+        design.details.update(
+            status=Status.NOT_CERTIFIED,
+            upper_bound=upper,
+            gap=gap,
+            limit=f"max_combinations={max_combinations}",
+        )
+        warnings.warn(
+            f"{fn}: stopped at max_combinations={max_combinations} of {n_combo:,} "
+            f"combinations of extreme points: best I(U;Y) = {design.utility:.9g}, proved "
+            f"upper bound on the global optimum {upper:.9g}, gap {gap:.3g} (base {base:g}); "
+            "raise max_combinations, or use optimal_l1.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return design
+
+
+def _global_upper_bound(prob, base: float) -> float:
+    """A proved bound on max I(U;Y) over all feasible mechanisms (units of ``base``): the
+    root relaxation of :func:`optimal_l1`'s branch and bound, or H(Y) when its vertex
+    enumeration would be too large."""
+    from .exact import MAX_VERTEX_CANDIDATES, _constraint_rows
+
+    n_x, n_y = prob.p_xy.shape
+    h_y = float(-(prob.p_y * np.log(prob.p_y)).sum())
+    if n_x > 12 or n_vertex_candidates(2**n_x - 2, n_x, n_y) > MAX_VERTEX_CANDIDATES:
+        return float(from_nats(h_y, base))
+    A = prob.p_x_given_y - prob.p_x[:, None]
+    G = {e: _constraint_rows(A, e) for e in set(prob.eps.tolist())}
+    bound = root_bound(prob.p_y, [G[e] for e in prob.eps.tolist()])
+    return float(from_nats(min(bound, h_y), base))
