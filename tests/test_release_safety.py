@@ -196,7 +196,10 @@ def test_an_output_appearing_mid_run_is_not_replaced(release, tmp_path, monkeypa
 
 
 _SCRIPT = """
-import sys, time
+import signal, sys, time
+# as from a terminal: under nohup (CI) SIGHUP arrives ignored, and an ignored signal stays so
+if hasattr(signal, "SIGHUP"):
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from leakage import release as rl
 import leakage.release._apply as ap
 r = rl.Release.load(sys.argv[1])
