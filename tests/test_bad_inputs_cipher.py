@@ -159,13 +159,13 @@ CASES = [
         "build-n-1e9",
         lambda c, t: Cipher.build(P2, HAM, HAM, **{**BUILD, "n": 10**9}),
         IPE,
-        "above the limit of 20 letters per block",
+        "above the limit of 22 letters per block",
     ),
     (
         "build-n-1e12",
         lambda c, t: Cipher.build(P2, HAM, HAM, **{**BUILD, "n": 10**12}),
         IPE,
-        "above the limit of 20 letters per block",
+        "above the limit of 22 letters per block",
     ),
     (
         "build-n-past-the-64-bit-masks",
@@ -575,7 +575,7 @@ def test_message_channels_refuse_before_allocating_too_much(code, monkeypatch):
     monkeypatch.setattr(code_mod, "MAX_ENTRIES", 10)
     fresh = Cipher.build(P2, HAM, HAM, **BUILD)
     with pytest.raises(IPE, match="above the limit of 10 entries"):
-        fresh.leakage()
+        fresh.message_channels()
 
 
 def test_valid_inputs_keep_working(code, tmp_path):

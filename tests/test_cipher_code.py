@@ -144,9 +144,13 @@ def test_bad_inputs():
         code.encode(np.zeros(code.n, int), [0] * (code.key_bits[0] + 1), [0] * code.key_bits[1])
     with pytest.raises(lk.InvalidParameterError, match="block"):
         code.encode([0, 1], [0] * code.key_bits[0], [0] * code.key_bits[1])
-    with pytest.raises(lk.InvalidParameterError, match="n"):
+    from leakage.cipher._code import MAX_SEQUENCES, _max_blocklength
+
+    too_long = _max_blocklength(2) + 1
+    assert 2**too_long > MAX_SEQUENCES >= 2 ** (too_long - 1)
+    with pytest.raises(lk.InvalidParameterError, match="MAX_SEQUENCES"):
         SuccessiveRefinementCipher.build(
-            [0.5, 0.5], "hamming", "hamming", n=21, D1=0.2, D2=0.1, r1=0, r2=0, alpha=0.1
+            [0.5, 0.5], "hamming", "hamming", n=too_long, D1=0.2, D2=0.1, r1=0, r2=0, alpha=0.1
         )
 
 
@@ -504,3 +508,88 @@ def test_sparse_greedy_reports_an_uncoverable_row():
         cm._greedy_entries(E, 2, lambda j: E[:, 0] == j)
     with pytest.raises(lk.InvalidParameterError, match="no reproduction"):
         cm._greedy_groups(E, np.array([0, 1]), np.array([0, 0]), 2)
+
+
+# ------------------------------------------------------------------ per type evaluation
+# leakage, expected_distortions, jep and load's coverage check go type class by type
+# class (only the typical classes are enumerated); message_channels (a matrix over all
+# k^n blocks) stays as the reference they must equal.
+N12 = dict(
+    p=[0.3, 0.7], d1="hamming", d2="hamming", n=12, D1=0.3, D2=0.15, r1=0.25, r2=0.25, alpha=0.1
+)
+
+
+@pytest.mark.parametrize("case", [*RESTRICTED, *SPARSE_CASES[-4:], N12])
+def test_per_type_figures_equal_the_channels_over_all_blocks(case):
+    from leakage.measures import maximal_leakage
+
+    code = _code(case)
+    fresh = _code(case)  # nothing computed over all blocks yet
+    W1, W2, px = code.message_channels()
+    for base in (2, math.e):
+        got = fresh.leakage(base=base)
+        assert got[0] == pytest.approx(float(maximal_leakage(px, W1, base=base)), abs=1e-12)
+        assert got[1] == pytest.approx(float(maximal_leakage(px, W2, base=base)), abs=1e-12)
+    pxa, t, j, w, e1, e2 = code._assignment()
+    d1, d2 = fresh.expected_distortions()
+    assert d1 == pytest.approx(float(pxa @ e1) / code.n, abs=1e-14)
+    assert d2 == pytest.approx(float(pxa @ e2) / code.n, abs=1e-14)
+    fail = (t < 0) & ((e1 > code.D1 * code.n + 1e-9) | (e2 > code.D2 * code.n + 1e-9))
+    assert fresh.jep() == pytest.approx(float(pxa[fail].sum()), abs=1e-15)
+    # the per-type rows are the assignment's rows of that type
+    power = code.p.size ** np.arange(code.n - 1, -1, -1)
+    for ti in range(len(code.types)):
+        T, jt, wt, f1, f2 = code._type_rows(ti)
+        rows = T.astype(np.int64) @ power
+        assert np.array_equal(np.sort(rows), np.flatnonzero(t == ti))
+        assert np.array_equal(jt, j[rows]) and np.array_equal(wt, w[rows])
+        assert np.array_equal(f1, e1[rows]) and np.array_equal(f2, e2[rows])
+
+
+def test_per_type_leakage_counts_masked_indices_of_several_key_lengths():
+    """A (bin, second-layer bin) whose blocks use different numbers of key bits s2: its
+    term of 2^{L12} is fractional (1 + sum of 1 - 2^{s_(l-1) - s_l})."""
+    code = _code(N12)
+    terms = code._typewise()["term12"]
+    assert any(t != round(t) for t in terms)
+    assert 2.0 ** code.leakage()[1] == pytest.approx(sum(terms) + 1, rel=1e-14)
+
+
+def test_evaluation_never_enumerates_all_blocks(monkeypatch, tmp_path):
+    """Build, leakage, JEP, expected distortions, rates and load work per type class:
+    with the enumeration of all k^n blocks disabled they still run (and agree)."""
+    import leakage.cipher._code as code_mod
+
+    case = SPARSE_CASES[-4]  # binary n = 10: every type sparse
+    ref = _code(case)
+    ref_figures = (ref.leakage(), ref.jep(), ref.expected_distortions(), ref.rates())
+    ref.save(tmp_path / "c.json")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("all k^n blocks enumerated")
+
+    monkeypatch.setattr(code_mod, "_all_sequences", refuse)
+    code = _code(case)
+    assert (code.leakage(), code.jep(), code.expected_distortions(), code.rates()) == ref_figures
+    back = SuccessiveRefinementCipher.load(tmp_path / "c.json")
+    assert back.leakage() == ref_figures[0]
+
+
+@pytest.mark.parametrize(
+    "limits, layer",
+    [
+        ({"SPARSE_ENTRIES": 0, "DENSE_LIMIT": 10}, "first-layer"),
+        ({"CELL_ENTRIES": 1, "DENSE_LIMIT": 1}, "second-layer"),
+    ],
+)
+def test_a_dense_cover_above_the_limit_is_refused_before_allocating(limits, layer, monkeypatch):
+    import leakage.cipher._code as code_mod
+
+    for name, value in limits.items():
+        monkeypatch.setattr(code_mod, name, value)
+    with pytest.raises(lk.InvalidParameterError) as info:
+        _code(SPARSE_CASES[-4])
+    msg = str(info.value)
+    assert f"the {layer} cover of type (" in msg and "np.int" not in msg
+    assert "DENSE_LIMIT" in msg and "Lower n" in msg
+    assert "'n' argument" in msg

@@ -17,7 +17,9 @@ Messages are integer tuples: ``m1 = (type, bin, masked index)`` and ``m2 = (bin,
 index)``; ``m0 = (-1, -1, -1)`` and ``(-1, -1)``. Sequences are integer arrays of letters.
 Every figure of the built code is exact (no bounds): the maximal leakages by Definition 2
 from the code's :math:`P(m|x^n)` (keys uniform), the JEP by summing over types, the
-expected distortions, and the rates :math:`\log|\mathcal M_i|/n`.
+expected distortions, and the rates :math:`\log|\mathcal M_i|/n`. They are computed type
+class by type class: only the typical classes are enumerated (the atypical ones enter
+through closed forms), never all :math:`k^n` blocks.
 """
 
 from __future__ import annotations
@@ -43,15 +45,16 @@ from .._validation import (
     check_size,
 )
 from ..errors import InvalidParameterError, LeakageError
-from ..measures import maximal_leakage
 from ..ratedistortion import as_distortion_arg
 
-#: Largest number of sequences (source or reproduction, ``k^n``) the code enumerates.
-MAX_SEQUENCES = 2**20
+#: Largest number of sequences (source or reproduction, ``k^n``) of a block: the build's
+#: dense fallback and :meth:`SuccessiveRefinementCipher.message_channels` enumerate them
+#: (binary ``n <= 22``: 1.6 GB peak for the issue-18 case; the other figures go per type).
+MAX_SEQUENCES = 2**22
 #: Largest blocklength for any alphabet (one bit per position in 64-bit masks).
 MAX_BLOCKLENGTH = 63
 #: Largest number of key bits per block and layer (``floor(n r_i)``): a bin never holds
-#: more than ``MAX_SEQUENCES`` codewords, so at most 20 of them ever mask an index.
+#: more than ``MAX_SEQUENCES`` codewords, so at most 22 of them ever mask an index.
 MAX_KEY_BITS = 62
 #: Largest number of blocklengths :func:`finite_n_report` builds codes for in one call.
 MAX_REPORT_ROWS = 64
@@ -62,6 +65,10 @@ MAX_TRIALS = 10**6
 COVER_BUDGET = 2**29
 #: The same for the cover matrix of one second-layer cell.
 CELL_BUDGET = 2**24
+#: Hard limit on any dense cover matrix (entries, one byte each): the budgets above can
+#: be exceeded when even the smallest useful class of candidates is larger, and beyond
+#: this the build stops with an error instead of allocating (see :func:`_check_dense`).
+DENSE_LIMIT = 2**30
 
 _FORMAT_NAME = "leakage.cipher.SuccessiveRefinementCipher"
 #: Version of the code file format that :meth:`SuccessiveRefinementCipher.save` writes
@@ -169,8 +176,9 @@ def _check_blocklength(n, size: int, *, func: str, name: str = "n") -> int:
     limit = _max_blocklength(size)
     if limit < MAX_BLOCKLENGTH:
         why = (
-            f"The code enumerates all {size}^n sequences of its largest alphabet ({size} "
-            f"letters), at most MAX_SEQUENCES = {MAX_SEQUENCES:,}, so n <= {limit}"
+            f"The build's dense fallback and message_channels enumerate all {size}^n "
+            f"sequences of the largest alphabet ({size} letters), at most MAX_SEQUENCES = "
+            f"{MAX_SEQUENCES:,}, so n <= {limit}"
         )
     else:
         why = f"The code handles blocks of at most {MAX_BLOCKLENGTH} letters (64-bit masks)"
@@ -206,7 +214,7 @@ def _key_bits(n: int, r1: float, r2: float, *, func: str) -> tuple[int, int]:
             raise InvalidParameterError(
                 f"{func}: the '{name}' argument asks for floor(n {name}) = {bits:,} key bits "
                 f"per block, above the limit of {MAX_KEY_BITS} key bits per block. A bin "
-                f"never holds more than {MAX_SEQUENCES:,} codewords, so at most 20 key bits "
+                f"never holds more than {MAX_SEQUENCES:,} codewords, so at most 22 key bits "
                 f"ever mask an index; lower {name} to at most {MAX_KEY_BITS / n:.6g} bits "
                 "per symbol."
             )
@@ -316,12 +324,27 @@ def _restricted_pool(
     if S.shape[0] * pool.size <= budget:
         return pool
     n = S.shape[1]
-    inv = np.unique(_classes(masks[:, pool], ref, n), return_inverse=True)[1]
+    inv = _dense_labels(
+        _classes(masks[:, pool], ref, n),
+        (n + 1) ** (masks.shape[0] * (1 if ref is None else ref.size)),
+    )
     sizes = np.bincount(inv)
     _, rep, n_j = np.unique(_classes(src_masks, ref, n), return_index=True, return_counts=True)
     cov = _covers(S[rep], C[pool], d, D, masks[:, pool])  # one row per orbit
     cnt = np.stack([np.bincount(inv, weights=row, minlength=sizes.size) for row in cov])
     return pool[_take_classes(cnt, sizes, n_j, S.shape[0], budget)[inv]]
+
+
+def _dense_labels(code: np.ndarray, bound: int) -> np.ndarray:
+    """``np.unique(code, return_inverse=True)[1]`` (the rank of each code among the
+    distinct codes, all in ``0..bound-1``), by a table instead of a sort when ``bound``
+    is at most ``2**22``."""
+    if bound > 2**22:
+        return np.unique(code, return_inverse=True)[1]
+    present = np.zeros(bound, dtype=bool)
+    present[code] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return rank[code]
 
 
 def _take_classes(
@@ -389,24 +412,26 @@ def _covers(
         (d00, d01), (d10, d11) = (float(v) for v in d[0]), (float(v) for v in d[1])
         coef = d00 - d01 - d10 + d11
         wx, wc = np.bitwise_count(mX[1]).astype(np.int64), np.bitwise_count(mC[1])
+        ws = np.arange(n + 1, dtype=np.float64)  # the column weights: thresholds per weight
         for w in np.unique(wx):  # rows of one weight share the thresholds (<= n+1 groups)
             rows = np.flatnonzero(wx == w)
-            base = d00 * n + (d10 - d00) * w + (d01 - d00) * wc.astype(np.float64)
+            base = d00 * n + (d10 - d00) * w + (d01 - d00) * ws
             if coef == 0:
-                out[rows] = (base <= lim)[None, :]
+                out[rows] = (base <= lim)[wc][None, :]
                 continue
             t = (lim - base) / coef  # N_11 <= t (coef > 0) or N_11 >= t (coef < 0)
             thr = np.floor(t) if coef > 0 else np.ceil(t)
+            # 0 <= N_11 <= n: clip, with -1 (coef > 0) or n + 1 (coef < 0) for "never"
             never = thr < 0 if coef > 0 else thr > n
-            thr = np.clip(thr, 0, n).astype(np.uint8)
+            thr = np.clip(thr, 0, n).astype(np.int16)
+            thr[never] = -1 if coef > 0 else n + 1
+            thr = thr[wc]  # per column
             xr = mX[1][rows]
             rstep = max(1, 2**23 // max(rows.size, 1))
             for s0 in range(0, C.shape[0], rstep):
                 sl = slice(s0, s0 + rstep)
                 cnt = np.bitwise_count(xr[:, None] & mC[1][None, sl])
-                blk = cnt <= thr[None, sl] if coef > 0 else cnt >= thr[None, sl]
-                blk[:, never[sl]] = False
-                out[rows, sl] = blk
+                out[rows, sl] = cnt <= thr[None, sl] if coef > 0 else cnt >= thr[None, sl]
         return out
     pairs = [
         (a, b, float(d[a, b])) for a in range(d.shape[0]) for b in range(d.shape[1]) if d[a, b] != 0
@@ -426,6 +451,20 @@ def _covers(
                 acc += (np.uint8(w) if small else (int(w) if integer else w)) * cnt
         out[:, s0 : s0 + step] = acc <= lim
     return out
+
+
+def _check_dense(rows: int, cols: int, Q, layer: str) -> None:
+    """Refuse a dense cover matrix of ``rows x cols`` entries above ``DENSE_LIMIT``
+    before allocating it."""
+    if rows * cols > DENSE_LIMIT:
+        raise InvalidParameterError(
+            f"SuccessiveRefinementCipher.build: the 'n' argument is too large for this "
+            f"source and these levels: the {layer} cover of type {tuple(int(c) for c in Q)} "
+            f"needs a dense matrix of {rows:,} blocks x {cols:,} candidates = "
+            f"{rows * cols:,} entries, "
+            f"above the limit of DENSE_LIMIT = {DENSE_LIMIT:,} entries (one byte each). "
+            "Lower n (the limits as n grows are in leakage_region), or change D1/D2."
+        )
 
 
 def _is_metric(d1: np.ndarray, d2: np.ndarray) -> bool:
@@ -461,9 +500,9 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
 
 # ------------------------------------------------------------ per type class (sparse)
 #: Largest number of (block, candidate) entries of the sparse cover of one type class
-#: (the candidates within the level of each block) before the build falls back to the
-#: dense cover matrix for that type.
-SPARSE_ENTRIES = 2**27
+#: (the candidates within the level of each block, int32: 1 GiB) before the build falls
+#: back to the dense cover matrix for that type.
+SPARSE_ENTRIES = 2**28
 #: The same for the second-layer cells of one type (sorted, so kept smaller): above it
 #: the cells are covered densely (their pools are then restricted and small).
 CELL_ENTRIES = 2**24
@@ -768,6 +807,16 @@ def _first_cover(X: np.ndarray, C: np.ndarray, d: np.ndarray, D: float) -> np.nd
     return out
 
 
+def _row_sums(d: np.ndarray, X: np.ndarray, C: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``d[X, C[idx]].sum(axis=1)``: the distortion sum of each row of ``X`` with its
+    codeword ``C[idx]``, in row chunks (bounded temporaries)."""
+    out = np.empty(X.shape[0])
+    step = max(1, 2**22 // max(X.shape[1], 1))
+    for s0 in range(0, X.shape[0], step):
+        out[s0 : s0 + step] = d[X[s0 : s0 + step], C[idx[s0 : s0 + step]]].sum(axis=1)
+    return out
+
+
 def _key_value(key: np.ndarray, s: int) -> int:
     """The first ``s`` bits of a validated key as an integer (most significant first)."""
     v = 0
@@ -941,6 +990,7 @@ class _DenseCovers:
         rows = np.flatnonzero(np.all(self.counts == np.asarray(Q), axis=1))
         T, mT = X[rows], mX[:, rows]
         cand = _restricted_pool(T, all1, C1, masks1, d1v, D1, COVER_BUDGET, None, mT)
+        _check_dense(T.shape[0], cand.size, Q, "first-layer")
         cov1 = _covers(T, C1[cand], d1v, D1, masks1[:, cand])
         chosen = cand[_greedy_cover(cov1)]
         Y = C1[chosen]
@@ -976,6 +1026,8 @@ class _DenseCovers:
             near = _restricted_pool(
                 cell, near, C2, masks2, d2v, D2, CELL_BUDGET, mY[:, j], mT[:, sel]
             )
+            Q = np.bincount(T[0], minlength=self.d1v.shape[0])
+            _check_dense(cell.shape[0], near.size, Q, "second-layer")
             pick = _greedy_cover(_covers(cell, C2[near], d2v, D2, masks2[:, near]))
             zs.append(C2[near[pick]].astype(np.int64))
         return zs
@@ -1186,9 +1238,10 @@ class SuccessiveRefinementCipher:
         d1, d2 : array-like or {"hamming", "abs", "squared"}
             Distortion matrices of the two layers (one row per source letter).
         n : int
-            Blocklength, ``1 <= n`` with ``k**n <= MAX_SEQUENCES`` (2**20) for the largest
-            alphabet ``k`` of ``p``, ``d1`` and ``d2`` (binary: ``n <= 20``), and
-            ``n <= 63``. Checked before anything is computed.
+            Blocklength, ``1 <= n`` with ``k**n <= MAX_SEQUENCES`` (2**22) for the largest
+            alphabet ``k`` of ``p``, ``d1`` and ``d2`` (binary: ``n <= 22``, ternary:
+            ``n <= 13``), and ``n <= 63``. Checked before anything is computed; a cover
+            matrix above ``DENSE_LIMIT`` entries is refused before it is allocated.
         D1, D2 : float
             Distortion levels (finite, >= 0).
         r1, r2 : float
@@ -1267,42 +1320,105 @@ class SuccessiveRefinementCipher:
         w = int(np.argmax(_covers(x[None, :], self.book_z[t][j], self.d2, self.D2)[0]))
         return t, j, w
 
+    def _type_rows(self, ti: int) -> tuple[np.ndarray, ...]:
+        """The blocks of typical type ``ti`` (its type class, lexicographic, never all
+        ``k^n`` blocks) and, for each, what :meth:`_locate` returns and the two distortion
+        sums under correct keys: ``(T, j, w, e1, e2)``. Raises :class:`_CoverGap` if a
+        block has no reproduction within a level (never for a built code)."""
+        Q, Y, zs = self.types[ti], self.book_y[ti], self.book_z[ti]
+        k = self.p.size
+        T = _type_class(
+            Q, np.int8 if max(k, self.d1.shape[1], self.d2.shape[1]) < 128 else np.int64
+        )
+        jt = _first_cover(T, Y, self.d1, self.D1)
+        if jt.min(initial=0) < 0:
+            raise _CoverGap("book_y", ti, Q, T[int(np.argmin(jt))], "D1", self.D1)
+        e1 = _row_sums(self.d1, T, Y, jt)
+        w = np.zeros(T.shape[0], dtype=np.int64)
+        e2 = np.zeros(T.shape[0])
+        order = np.argsort(jt, kind="stable")  # the cells, each in increasing row order
+        start = np.searchsorted(jt[order], np.arange(len(Y) + 1))
+        for jj in np.flatnonzero(start[1:] > start[:-1]).tolist():  # codewords, not letters
+            sel = order[start[jj] : start[jj + 1]]
+            Z = zs[jj]
+            wt = _first_cover(T[sel], Z, self.d2, self.D2)
+            if wt.min(initial=0) < 0:
+                raise _CoverGap("book_z", ti, Q, T[sel[int(np.argmin(wt))]], "D2", self.D2)
+            w[sel] = wt
+            e2[sel] = _row_sums(self.d2, T[sel], Z, wt)
+        return T, jt, w, e1, e2
+
+    def _typewise(self) -> dict:
+        r"""The code's exact figures per typical type class (computed once per code, one
+        type class at a time: memory of the largest class, not of all ``k^n`` blocks).
+
+        Returns a dict with, per typical type, the probability of each of its blocks
+        ``px``, the sums of both distortion sums over its blocks, the number of
+        first-layer bins its blocks use and its term of :math:`2^{L(X^n \to M_1 M_2)}`:
+        for each (bin ``i``, second-layer bin ``u``) its blocks use, with
+        :math:`\sigma_1 < \dots < \sigma_r` the distinct key bits ``s2`` they use,
+        :math:`\sum_c \max_x P(i, a, u, c | x) 2^{s_1} = 1 + \sum_{l \ge 2} (1 -
+        2^{\sigma_{l-1} - \sigma_l})` (a masked index ``c`` can only come from the blocks
+        with :math:`c < 2^{s_2}`, each with probability :math:`2^{-s_1 - s_2}`)."""
+        if "typewise" in self._cache:
+            return self._cache["typewise"]
+        b1, b2 = 1 << self.key_bits[0], 1 << self.key_bits[1]
+        with np.errstate(divide="ignore"):
+            logp = np.log(self.p)
+        out = {"px": [], "e1": [], "e2": [], "bins1": [], "term12": []}
+        for ti, Q in enumerate(self.types):
+            _, j, w, e1, e2 = self._type_rows(ti)
+            lz = np.array([len(Z) for Z in self.book_z[ti]], dtype=np.int64)[j]
+            u = w // b2
+            s2 = _sbits_array(np.minimum(b2, lz - u * b2))
+            i = j // b1
+            key = np.unique((i * (int(lz.max(initial=1)) + 1) + u) * 64 + s2)
+            grp, s = key // 64, key % 64  # sorted: by group, then s2 increasing
+            same = grp[1:] == grp[:-1]
+            term = np.unique(grp).size + float(np.sum(1.0 - np.exp2(s[:-1] - s[1:])[same]))
+            on = np.asarray(Q) > 0
+            out["px"].append(math.exp(float(np.asarray(Q)[on] @ logp[on])))
+            out["e1"].append(float(e1.sum()))
+            out["e2"].append(float(e2.sum()))
+            out["bins1"].append(int(np.unique(i).size))
+            out["term12"].append(term)
+        self._cache["typewise"] = out
+        return out
+
+    def _atypical(self):
+        """Yield ``(probability of the type class, type)`` for every atypical type of
+        positive probability (closed forms, no blocks enumerated)."""
+        typical = set(self.types)
+        for Q in _types(self.n, self.p.size):
+            if Q in typical or any(c and pk == 0 for c, pk in zip(Q, self.p, strict=True)):
+                continue
+            logsize = gammaln(self.n + 1) - sum(gammaln(c + 1) for c in Q)
+            logp = sum(c * math.log(pk) for c, pk in zip(Q, self.p, strict=True) if c)
+            yield math.exp(logsize + logp), Q
+
     def _assignment(self) -> tuple[np.ndarray, ...]:
         """For every block of ``X^n`` (lexicographic): its probability, type index ``t``
         (-1 when atypical), first-layer index ``j``, second-layer index ``w`` (what
         :meth:`_locate` returns, for all blocks at once), and the two distortion sums of
-        its reproductions under correct keys. Computed once per code; raises
-        :class:`_CoverGap` if a typical block has no reproduction within a level (never
-        for a built code; :meth:`load` reports it as a damaged file)."""
+        its reproductions under correct keys. Enumerates all ``k^n`` blocks: only
+        :meth:`message_channels` (a matrix over them) needs it; the other figures are
+        computed per type class (:meth:`_typewise`). Raises :class:`_CoverGap` if a
+        typical block has no reproduction within a level."""
         if self._assigned is not None:
             return self._assigned
         n, k = self.n, self.p.size
         X = _all_sequences(n, k, np.int8 if k < 128 else np.int64)
         px = np.prod(self.p[X], axis=1)
-        mX = _masks(X, k)
-        counts = np.stack([np.bitwise_count(m) for m in mX], axis=1)
         t = np.full(X.shape[0], -1, dtype=np.int64)
         j = np.zeros(X.shape[0], dtype=np.int64)
         w = np.zeros(X.shape[0], dtype=np.int64)
         e1 = self.d1[X, self.fallback[0][None, :]].sum(axis=1)
         e2 = self.d2[X, self.fallback[1][None, :]].sum(axis=1)
-        for ti, Q in enumerate(self.types):
-            rows = np.flatnonzero(np.all(counts == np.asarray(Q), axis=1))
-            T, Y = X[rows], self.book_y[ti]
-            jt = _first_cover(T, Y, self.d1, self.D1)
-            if jt.min(initial=0) < 0:
-                raise _CoverGap("book_y", ti, Q, T[int(np.argmin(jt))], "D1", self.D1)
-            t[rows], j[rows] = ti, jt
-            e1[rows] = self.d1[T, Y[jt]].sum(axis=1)
-            for jj in np.unique(jt):  # a loop over codewords, not letters
-                sel = rows[jt == jj]
-                Z = self.book_z[ti][jj]
-                wt = _first_cover(X[sel], Z, self.d2, self.D2)
-                if wt.min(initial=0) < 0:
-                    x = X[sel[int(np.argmin(wt))]]
-                    raise _CoverGap("book_z", ti, Q, x, "D2", self.D2)
-                w[sel] = wt
-                e2[sel] = self.d2[X[sel], Z[wt]].sum(axis=1)
+        power = k ** np.arange(n - 1, -1, -1, dtype=np.int64)
+        for ti in range(len(self.types)):
+            T, jt, wt, f1, f2 = self._type_rows(ti)
+            rows = T.astype(np.int64) @ power  # the blocks' indices in X
+            t[rows], j[rows], w[rows], e1[rows], e2[rows] = ti, jt, wt, f1, f2
         self._assigned = (px, t, j, w, e1, e2)
         return self._assigned
 
@@ -1772,7 +1888,7 @@ class SuccessiveRefinementCipher:
             fallback=fb,
         )
         try:
-            code._assignment()  # every typical block reproduced within both levels
+            code._typewise()  # every typical block reproduced within both levels
         except _CoverGap as exc:
             raise _field_error(func, where, exc.field, exc.requirement, exc.got) from exc
         return code
@@ -1785,7 +1901,9 @@ class SuccessiveRefinementCipher:
         A typical block in bin ``i`` of its type's first-layer book sends ``(t, i, a)``
         for each of the :math:`2^{s_1}` masked indices ``a`` (the key is uniform, so
         each with probability :math:`2^{-s_1}`), and likewise ``(u, c)`` on the second
-        layer; an atypical block sends ``m0``. Columns are the distinct messages.
+        layer; an atypical block sends ``m0``. Columns are the distinct messages. This
+        enumerates all ``k^n`` blocks; :meth:`leakage` gives the same figures per type
+        class without it.
 
         Raises
         ------
@@ -1849,31 +1967,30 @@ class SuccessiveRefinementCipher:
 
     def leakage(self, *, base: float = 2) -> tuple[float, float]:
         r""":math:`(L(X^n \to M_1), L(X^n \to M_1 M_2))` exactly, by Definition 2 (eq. (6))
-        on the code's message channels (not normalized by ``n``)."""
-        W1, W2, px = self.message_channels()
-        return (
-            float(maximal_leakage(px, W1, base=base)),
-            float(maximal_leakage(px, W2, base=base)),
-        )
+        on the code's message channels (not normalized by ``n``), per type class.
+
+        :math:`2^{L} = \sum_m \max_{x:\,P(x) > 0} P(m | x)` (base 2). A block in bin
+        ``i`` of type ``t`` sends each of the :math:`2^{s_1}` masked indices with
+        probability :math:`2^{-s_1}`, so the first layer's sum is the number of (type,
+        bin) pairs its blocks use, plus 1 for :math:`m_0` when an atypical block has
+        positive probability; the second layer's is the sum of the terms described in
+        :meth:`_typewise`, plus the same 1. Only typical type classes are enumerated
+        (what :func:`leakage.measures.maximal_leakage` on :meth:`message_channels` gives,
+        without its ``k^n`` rows)."""
+        tw = self._typewise()
+        m0 = 1 if next(self._atypical(), None) is not None else 0
+        s1 = float(sum(tw["bins1"]) + m0)
+        s12 = float(sum(tw["term12"]) + m0)
+        return math.log(s1) / math.log(base), math.log(s12) / math.log(base)
 
     def jep(self) -> float:
         r"""The joint excess-distortion probability :math:`P_e^n(D_1, D_2)` (eq. (5)),
         exactly: every typical block is reproduced within both levels by construction, so
         it is the probability of the atypical types (plus any atypical block that the
         fallback happens to reproduce within both levels is counted correctly)."""
-        k = self.p.size
         total = 0.0
-        typical = set(self.types)
         fb1, fb2 = self.fallback
-        for Q in _types(self.n, k):
-            if Q in typical:
-                continue
-            if any(c and pk == 0 for c, pk in zip(Q, self.p, strict=True)):
-                continue  # a type of probability 0 (a letter with p = 0 occurs)
-            logsize = gammaln(self.n + 1) - sum(gammaln(c + 1) for c in Q)
-            prob = math.exp(
-                logsize + sum(c * math.log(pk) for c, pk in zip(Q, self.p, strict=True) if c)
-            )
+        for prob, Q in self._atypical():
             # the fallback is constant (as built; load checks it): its distortion depends
             # only on the type
             e1 = sum(c * self.d1[a, fb1[0]] for a, c in enumerate(Q))
@@ -1884,9 +2001,18 @@ class SuccessiveRefinementCipher:
 
     def expected_distortions(self) -> tuple[float, float]:
         r"""Exact :math:`(E d_1(X^n, \hat X_1^n), E d_2(X^n, \hat X_2^n))` with correct keys
-        (the reproductions do not depend on the key value then), per symbol."""
-        px, _, _, _, e1, e2 = self._assignment()
-        return float(px @ e1) / self.n, float(px @ e2) / self.n
+        (the reproductions do not depend on the key value then), per symbol: over the
+        typical types, each block's probability times the sum of its distortion sums
+        (:meth:`_typewise`); over the atypical ones, the probability of the class times
+        the constant fallback's distortion sum, which depends only on the type."""
+        tw = self._typewise()
+        e1 = sum(px * s for px, s in zip(tw["px"], tw["e1"], strict=True))
+        e2 = sum(px * s for px, s in zip(tw["px"], tw["e2"], strict=True))
+        fb1, fb2 = self.fallback
+        for prob, Q in self._atypical():
+            e1 += prob * sum(c * self.d1[a, fb1[0]] for a, c in enumerate(Q))
+            e2 += prob * sum(c * self.d2[a, fb2[0]] for a, c in enumerate(Q))
+        return float(e1) / self.n, float(e2) / self.n
 
     def rates(self) -> tuple[float, float]:
         r""":math:`(\log_2|\mathcal M_1|/n, \log_2|\mathcal M_2|/n)`: the messages the code
@@ -1953,7 +2079,7 @@ def finite_n_report(
         As in :meth:`SuccessiveRefinementCipher.build`.
     ns : iterable of int
         Blocklengths, at most ``MAX_REPORT_ROWS`` (64) of them, each an integer within
-        the limit of :meth:`~SuccessiveRefinementCipher.build` (binary: ``n <= 20``).
+        the limit of :meth:`~SuccessiveRefinementCipher.build` (binary: ``n <= 22``).
         All are checked before any code is built; nothing is truncated (``2.5`` is
         refused).
 
@@ -2140,20 +2266,25 @@ def guessing_attack(
         raise _refuse(fn, "function", "be None or a callable U = f(x)", _show(function))
     gen = as_generator(rng, func=fn, name="rng")
     f = function if function is not None else (lambda x: tuple(int(v) for v in x))
-    X = _all_sequences(code.n, code.p.size)
+    X = _all_sequences(code.n, code.p.size, np.int8 if code.p.size < 128 else np.int64)
     px = np.prod(code.p[X], axis=1)
-    pu: dict = {}
-    for x, w in zip(X, px, strict=True):
-        u = f(x)
-        pu[u] = pu.get(u, 0.0) + float(w)
-    p_star = max(pu.values())
+    if function is None:  # U = X^n: the most likely block
+        p_star = float(px.max())
+    else:
+        pu: dict = {}
+        for x, w in zip(X, px, strict=True):
+            u = f(x.astype(np.int64))
+            pu[u] = pu.get(u, 0.0) + float(w)
+        p_star = max(pu.values())
     _, L12 = code.leakage()
     wins = 0
     kb1, kb2 = code.key_bits
     cum = np.cumsum(px)
     for _ in range(trials):
-        x = X[min(int(np.searchsorted(cum, gen.random() * cum[-1])), X.shape[0] - 1)]
-        m1, m2 = code._encode(x.astype(np.int64), gen.integers(0, 2, kb1), gen.integers(0, 2, kb2))
+        x = X[min(int(np.searchsorted(cum, gen.random() * cum[-1])), X.shape[0] - 1)].astype(
+            np.int64
+        )
+        m1, m2 = code._encode(x, gen.integers(0, 2, kb1), gen.integers(0, 2, kb2))
         g1, g2 = gen.integers(0, 2, kb1), gen.integers(0, 2, kb2)
         m1v = None if m1[0] < 0 else m1  # emitted by the code: valid
         y = code._decode1(m1v, g1)
