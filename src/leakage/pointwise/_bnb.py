@@ -5,34 +5,50 @@ In the joint :math:`Q(y,u) = P_Y(y)P(u|y)` (see :mod:`.exact`) the problem is to
 (convex), over :math:`q_u \in C_u` (letter ``u``'s budget cone, rows ``G_u q >= 0``) and
 :math:`\sum_u q_u = P_Y`. Every column also satisfies :math:`0 \le q_u \le P_Y`.
 
-**Nodes.** A node gives each letter a box :math:`l_u \le q_u \le h_u` (root: ``[0, P_Y]``);
-its region is the polytope :math:`B_u = C_u \cap [l_u, h_u]` with vertex set :math:`W_u`
-(enumerated, vectorized: a vertex has ``k <= rank`` cone rows tight and the other ``|Y| - k``
-coordinates at a box bound).
+**Nodes.** A node gives each letter a box, on one of two kinds of regions:
 
-**Bound.** ``f`` is convex, so on :math:`B_u` it lies below its values at the vertices:
-:math:`f(q_u) \le \sum_j \lambda_{uj} f(w_{uj})` for any convex weights with
-:math:`q_u = \sum_j\lambda_{uj}w_{uj}`. The linear program
+* *joint columns* (``directions=False``): :math:`l_u \le q_u \le h_u` (root ``[0, P_Y]``),
+  region :math:`B_u = C_u \cap [l_u, h_u]`;
+* *directions* (``directions=True``): :math:`l_u \le p_u \le h_u` on the direction
+  :math:`p_u = q_u / \mathbf 1^\top q_u` (root ``[0, 1]``), region :math:`R_u =
+  \{p : G_u p \ge 0, \mathbf 1^\top p = 1, l_u \le p \le h_u\}`. Since
+  :math:`f(q) = t\,D(p \| P_Y)` (:math:`t = \mathbf 1^\top q`) is linear along rays, the
+  letters' masses are left to the LP: only directions are branched on.
 
-.. math:: \max_{\lambda \ge 0} \sum_{u,j} \lambda_{uj} f(w_{uj}) \quad\text{s.t.}\quad
-          \sum_{u,j} \lambda_{uj} w_{uj} = P_Y, \quad \sum_j \lambda_{uj} = 1 \;\forall u
+The vertex set :math:`W_u` of a region is enumerated, vectorized (a vertex has
+``k <= rank`` cone rows tight, on directions also the simplex row, and the other
+coordinates at a box bound); a child's vertices are its parent's on the kept side plus the
+candidates with the cut coordinate fixed at the cut.
 
-bounds ``F`` on the node. The bound is re-derived from the LP's duals, independently of the
-solver's claim: for any :math:`\mu` (and :math:`\nu \ge 0` on the symmetry rows ``S``),
+**Bound.** ``f`` is convex, so on a region it lies below its values at the vertices. The
+linear program
 
-.. math:: F \le \mu^\top P_Y + \sum_u \max_j \big[f(w_{uj}) - \mu^\top w_{uj}
-          - (S^\top\nu)_{uj}\big].
+.. math:: \max_{a \ge 0} \sum_{u,j} a_{uj} f(w_{uj}) \quad\text{s.t.}\quad
+          \sum_{u,j} a_{uj} w_{uj} = P_Y
 
-**Incumbent.** :math:`q_u = \sum_j \lambda_{uj} w_{uj}` is feasible; it is improved by LP
-ascent steps over the whole polytope (``F`` is convex: each step is no worse), and its
-utility is evaluated exactly.
+(joint columns: also :math:`\sum_j a_{uj} = 1` for every ``u``; directions: the weights
+are the masses, their total is :math:`\mathbf 1^\top P_Y`, and a letter with an empty
+region is unused) bounds ``F`` on the node. The bound is re-derived from the LP's duals,
+independently of the solver's claim: for any :math:`\mu` (and :math:`\nu \ge 0` on the
+symmetry rows ``S``), with :math:`r_{uj} = f(w_{uj}) - \mu^\top w_{uj} - (S^\top\nu)_{uj}`,
 
-**Branching.** On the letter with the largest slack :math:`\sum_j \lambda_{uj} f(w_{uj}) -
-f(q_u)`, on the coordinate where its vertices' weighted spread is largest, at the LP point
-(or the box midpoint when the point is near an end): two children with the box halves.
-(A node whose LP fails keeps the dual-free bound :math:`\sum_u \max_j f(w_{uj})` and is
-split at the midpoint of its widest box edge.) Best-first; the search ends when the largest
-open bound is within ``gap_tol`` of the incumbent. Letters with equal budgets are
+.. math:: F \le \mu^\top P_Y + \sum_u \max_j r_{uj} \;\text{(joint columns)}, \qquad
+          F \le \mu^\top P_Y + \mathbf 1^\top P_Y \max_{u,j} r_{uj} \;\text{(directions)}.
+
+A node whose LP fails (twice: at tight, then default tolerances) takes the bound of its
+parent's duals (at most the parent's bound: ``r`` is convex and the child's vertices lie
+in the parent region) and is split at the midpoint of its widest box edge.
+
+**Incumbent.** The LP's point :math:`q_u = \sum_j a_{uj} w_{uj}` is feasible; it is
+improved by LP ascent steps over the whole polytope (``F`` is convex: each step is no
+worse), and its utility is evaluated exactly.
+
+**Branching.** On the letter with the largest slack :math:`\sum_j a_{uj} f(w_{uj}) -
+f(q_u)`, on the coordinate where its vertices' weighted spread is largest, at the
+incumbent's direction when it is inside the edge (directions: the incumbent becomes a
+vertex of the regions around it), else at the LP point, else at the midpoint: two
+children with the box halves. Best-first; the search ends when the largest open bound is
+within ``gap_tol`` of the incumbent. On joint columns, letters with equal budgets are
 interchangeable: their masses :math:`P_U(u)` are ordered (a symmetry cut that keeps an
 optimum).
 """
@@ -61,67 +77,107 @@ def f_cols(V: np.ndarray, p_y: np.ndarray) -> np.ndarray:
     return terms.sum(axis=0)
 
 
-def n_vertex_candidates(n_rows: int, rank: int, n: int) -> int:
-    """Candidate points the vertex enumeration of one box region examines."""
-    return sum(math.comb(n_rows, k) * math.comb(n, k) * 2 ** (n - k) for k in range(rank + 1))
+def n_vertex_candidates(n_rows: int, rank: int, n: int, simplex: bool = False) -> int:
+    """Candidate points the vertex enumeration of one region examines (``k <= rank`` tight
+    cone rows, with ``simplex`` also the equality ``1'p = 1``, as many free coordinates as
+    tight rows, the others at a box bound)."""
+    e = int(simplex)
+    return sum(
+        math.comb(n_rows, k) * math.comb(n, k + e) * 2 ** (n - k - e)
+        for k in range(min(rank, n - e) + 1)
+    )
 
 
 class BoxVertices:
-    """Vertices of :math:`\\{q : S q \\ge 0, l \\le q \\le h\\}` for fixed rows S and any box:
-    the linear algebra (which rows are tight, which coordinates are free) is done once."""
+    """Vertices of :math:`\\{p : S p \\ge 0, l \\le p \\le h\\}` (with ``simplex`` also
+    :math:`\\mathbf 1^\\top p = 1`) for fixed rows S and any box: the linear algebra (which
+    rows are tight, which coordinates are free) is done once."""
 
-    def __init__(self, S: np.ndarray, n: int):
+    def __init__(self, S: np.ndarray, n: int, simplex: bool = False):
         self.S = S
-        rank = int(np.linalg.matrix_rank(S)) if len(S) else 0
+        e = int(simplex)  # equality rows (right-hand side 1), always tight
+        E = np.ones((e, n))
+        # at most rank([S; E]) - e cone rows are independently tight
+        rank = int(np.linalg.matrix_rank(np.vstack([S, E]))) - e if len(S) else 0
         self.parts = []
-        for k in range(min(rank, n) + 1):
-            m = n - k
+        for k in range(min(rank, n - e) + 1):
+            m = n - k - e  # coordinates at a box bound
             pats = np.array(list(itertools.product((False, True), repeat=m)), dtype=bool)
             pats = pats.reshape(2**m, m)
-            if k:
-                Ts = np.array(list(itertools.combinations(range(len(S)), k)), dtype=int)
-                Fs = np.array(list(itertools.combinations(range(n), k)), dtype=int)
-            else:
-                Ts = Fs = np.zeros((1, 0), dtype=int)
+            Ts = np.array(list(itertools.combinations(range(len(S)), k)), dtype=int)
+            Ts = Ts if k else np.zeros((1, 0), dtype=int)
+            Fs = np.array(list(itertools.combinations(range(n), k + e)), dtype=int)
+            Fs = Fs if k + e else np.zeros((1, 0), dtype=int)
             ti, fi = np.meshgrid(np.arange(len(Ts)), np.arange(len(Fs)), indexing="ij")
             T, F = Ts[ti.ravel()], Fs[fi.ravel()]
             N = len(T)
             free = np.zeros((N, n), dtype=bool)
             free[np.arange(N)[:, None], F] = True
             fixed = np.argsort(free, axis=1, kind="stable")[:, :m]  # the m fixed coordinates
-            if k:
-                ST = S[T]  # N x k x n
-                M = np.take_along_axis(ST, np.broadcast_to(F[:, None, :], (N, k, k)), axis=2)
+            # tight rows: the k cone rows and the equality (right-hand sides 0 and 1)
+            d = k + e
+            ST = np.concatenate([S[T], np.broadcast_to(E, (N, e, n))], axis=1)  # N x d x n
+            if d:
+                M = np.take_along_axis(ST, np.broadcast_to(F[:, None, :], (N, d, d)), 2)
                 s = np.linalg.svd(M, compute_uv=False)
                 good = s[:, -1] > 1e-9 * np.maximum(s[:, 0], 1e-300)
                 ST, M, F, fixed = ST[good], M[good], F[good], fixed[good]
-                # x_F = -M^{-1} S_T[:, fixed] b: one matrix per (T, F), k x m
-                Sfix = np.take_along_axis(ST, np.broadcast_to(fixed[:, None, :], (len(M), k, m)), 2)
-                R = -np.linalg.solve(M, Sfix)
+                # x_F = M^{-1} (rhs - S_T[:, fixed] b) = c - R b
+                idx = np.broadcast_to(fixed[:, None, :], (len(M), d, m))
+                R = np.linalg.solve(M, np.take_along_axis(ST, idx, 2))
+                rhs = np.zeros((len(M), d, 1))
+                rhs[:, k:] = 1.0
+                c = np.linalg.solve(M, rhs)
             else:
-                R = np.zeros((1, 0, m))
-            self.parts.append((pats, F, fixed, R))
+                R, c = np.zeros((1, 0, m)), np.zeros((1, 0, 1))
+            # per coordinate y, per position j in the fixed list: the candidates with y
+            # fixed there (for the vertices a new bound on y creates)
+            at = [[np.flatnonzero(fixed[:, j] == y) for j in range(m)] for y in range(n)]
+            self.parts.append((pats, F, fixed, R, c[..., 0], at))
 
     def __call__(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The vertices (rows) of the region with box [lo, hi]; empty if it is empty."""
-        n = lo.shape[0]
         out = []
-        for pats, F, fixed, R in self.parts:
-            if len(fixed) == 0:
-                continue
-            b = np.where(pats[None], hi[fixed][:, None, :], lo[fixed][:, None, :])  # N x P x m
-            Q = np.zeros((len(fixed), pats.shape[0], n))
-            idx = np.broadcast_to(fixed[:, None, :], b.shape)
-            np.put_along_axis(Q, idx, b, axis=2)
-            if F.shape[1]:
-                x = np.einsum("tkm,tpm->tpk", R, b)
-                np.put_along_axis(Q, np.broadcast_to(F[:, None, :], x.shape), x, axis=2)
-            Q = Q.reshape(-1, n)
-            Q = Q[np.all((Q >= lo - _TOL) & (Q <= hi + _TOL), axis=1)]
-            if len(self.S) and len(Q):
-                Q = Q[np.all(Q @ self.S.T >= -1e-11, axis=1)]
-            out.append(Q)
-        V = np.vstack(out) if out else np.zeros((0, n))
+        for pats, F, fixed, R, c, _ in self.parts:
+            out.append(self._candidates(lo, hi, pats, F, fixed, R, c))
+        return self._finish(out, lo, hi)
+
+    def child(
+        self, W: np.ndarray, lo: np.ndarray, hi: np.ndarray, y: int, upper: bool
+    ) -> np.ndarray:
+        """The vertices of the region with box [lo, hi], a child of the region with vertices
+        ``W`` cut at ``hi[y]`` (``upper``) or ``lo[y]``: the parent's vertices on the kept
+        side and the new vertices on the cut (the candidates with ``y`` fixed there)."""
+        keep = W[W[:, y] <= hi[y] + _TOL] if upper else W[W[:, y] >= lo[y] - _TOL]
+        out = [keep]
+        for pats, F, fixed, R, c, at in self.parts:
+            for j, rows in enumerate(at[y]):
+                if len(rows):
+                    sel = pats[:, j] == upper
+                    out.append(
+                        self._candidates(lo, hi, pats[sel], F[rows], fixed[rows], R[rows], c[rows])
+                    )
+        return self._finish(out, lo, hi)
+
+    def _candidates(self, lo, hi, pats, F, fixed, R, c) -> np.ndarray:
+        n = lo.shape[0]
+        if len(fixed) == 0:
+            return np.zeros((0, n))
+        b = np.where(pats[None], hi[fixed][:, None, :], lo[fixed][:, None, :])  # N x P x m
+        x = c[:, None, :] - np.einsum("tkm,tpm->tpk", R, b)  # N x P x (k+1)
+        # keep the candidates whose free coordinates are inside the box before scattering
+        ok = np.all((x >= lo[F][:, None, :] - _TOL) & (x <= hi[F][:, None, :] + _TOL), axis=2)
+        ti, pi = np.nonzero(ok)
+        Q = np.empty((len(ti), n))
+        Q[np.arange(len(ti))[:, None], fixed[ti]] = b[ti, pi]
+        Q[np.arange(len(ti))[:, None], F[ti]] = x[ti, pi]
+        if len(self.S):
+            Q = Q[np.all(Q @ self.S.T >= -1e-11, axis=1)]
+        return Q
+
+    @staticmethod
+    def _finish(out: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        V = np.vstack(out)
         return np.unique(np.round(np.clip(V, lo, hi), 14), axis=0)
 
 
@@ -139,17 +195,28 @@ class BnbResult:
 class Search:
     """The data of one instance: per letter its cone rows and its vertex enumerator."""
 
-    def __init__(self, p_y: np.ndarray, G: list[np.ndarray], groups: list[list[int]]):
+    def __init__(
+        self, p_y: np.ndarray, G: list[np.ndarray], groups: list[list[int]], directions: bool
+    ):
         n = p_y.shape[0]
         self.p_y, self.n, self.K = p_y, n, len(G)
+        self.directions = directions
+        self.total = float(p_y.sum())
         cache: dict[int, BoxVertices] = {}
         self.verts = []
         for Gu in G:
             key = id(Gu)
             if key not in cache:
-                cache[key] = BoxVertices(Gu[n:], n)  # rows after the identity: q >= 0 is the box
+                # rows after the identity (q >= 0 is in the box)
+                cache[key] = BoxVertices(Gu[n:], n, simplex=directions)
             self.verts.append(cache[key])
-        self.sym = [(g[i], g[i + 1]) for g in groups for i in range(len(g) - 1)]
+        # Letters with equal budgets are interchangeable: their masses are ordered (rows
+        # t_v <= t_u). Not on direction regions: there these rows made HiGHS stop with
+        # status "unknown" on many nodes of the |X| = 3, |Y| = 8 benchmark.
+        self.sym = (
+            [] if directions else [(g[i], g[i + 1]) for g in groups for i in range(len(g) - 1)]
+        )
+        self.box0 = (np.zeros(n), np.ones(n) if directions else p_y.copy())
         K = self.K
         self.poly_ub = -np.vstack(
             [
@@ -163,49 +230,69 @@ class Search:
         W = self.verts[u](lo, hi)
         return W, f_cols(W.T, self.p_y)
 
-    def solve(self, regs: list[tuple[np.ndarray, np.ndarray]]):
-        """LP bound of a node: (certified bound, lambda per letter), or None if infeasible."""
-        if any(len(W) == 0 for W, _ in regs):
-            return None
+    def solve(self, regs: list[tuple[np.ndarray, np.ndarray]], duals=None):
+        """LP bound of a node: (certified bound, weights per letter, duals), or None if
+        infeasible. When the LP fails, the bound is re-derived from ``duals`` (the parent's:
+        a child's bound with them is at most the parent's), else from ``mu = nu = 0``.
+
+        The weights ``a_uj >= 0`` of the vertices ``w_uj`` (directions) give the joint
+        columns :math:`q_u = \\sum_j a_{uj} w_{uj}`; their total is :math:`1^\\top P_Y`."""
+        if all(len(W) == 0 for W, _ in regs) or (
+            not self.directions and any(len(W) == 0 for W, _ in regs)
+        ):
+            return None  # (on directions, a letter with an empty region is unused)
         K, n = self.K, self.n
         sizes = [len(W) for W, _ in regs]
         offs = np.concatenate([[0], np.cumsum(sizes)])
         cols = np.vstack([W for W, _ in regs]).T
         c = np.concatenate([fv for _, fv in regs])
-        conv = np.zeros((K, cols.shape[1]))
-        for u in range(K):
-            conv[u, offs[u] : offs[u + 1]] = 1.0
         mass = cols.sum(axis=0)
         S = np.zeros((len(self.sym), cols.shape[1]))
-        for k, (u, v) in enumerate(self.sym):
+        for k, (u, v) in enumerate(self.sym):  # masses ordered: t_v <= t_u
             S[k, offs[v] : offs[v + 1]] = mass[offs[v] : offs[v + 1]]
             S[k, offs[u] : offs[u + 1]] = -mass[offs[u] : offs[u + 1]]
-        res = linprog(
-            -c,
-            A_ub=S if len(S) else None,
-            b_ub=np.zeros(len(S)) if len(S) else None,
-            A_eq=np.vstack([cols, conv]),
-            b_eq=np.concatenate([self.p_y, np.ones(K)]),
-            bounds=(0, None),
-            method="highs",
-            options=_HIGHS,
-        )
+        if self.directions:  # weights free: q_u = sum_j a_uj w_uj, total 1'P_Y
+            A_eq, b_eq = cols, self.p_y
+        else:  # convex weights per letter: q_u in conv(W_u)
+            conv = np.zeros((K, cols.shape[1]))
+            for u in range(K):
+                conv[u, offs[u] : offs[u + 1]] = 1.0
+            A_eq, b_eq = np.vstack([cols, conv]), np.concatenate([self.p_y, np.ones(K)])
+        for options in (_HIGHS, {}):  # near-infeasible nodes: retried at default tolerances
+            res = linprog(
+                -c,
+                A_ub=S if len(S) else None,
+                b_ub=np.zeros(len(S)) if len(S) else None,
+                A_eq=A_eq,
+                b_eq=b_eq,
+                bounds=(0, None),
+                method="highs",
+                options=options,
+            )
+            if res.status in (0, 2):
+                break
         if res.status == 2:
             return None
         if res.status == 0:
             mu = -np.asarray(res.eqlin.marginals)[:n]
-            red = c - cols.T @ mu
-            if len(S):
-                red = red - S.T @ np.clip(-np.asarray(res.ineqlin.marginals), 0.0, None)
+            nu = np.clip(-np.asarray(res.ineqlin.marginals), 0.0, None) if len(S) else None
+        elif duals is not None:  # the parent's duals (still valid)
+            mu, nu = duals
         else:  # no usable duals: the bound with mu = 0, nu = 0 (still valid)
-            mu, red = np.zeros(n), c
-        upper = float(mu @ self.p_y) + sum(
-            float(red[offs[u] : offs[u + 1]].max()) for u in range(K)
-        )
+            mu, nu = np.zeros(n), None
+        red = c - cols.T @ mu
+        if nu is not None and len(S):
+            red = red - S.T @ nu
+        if self.directions:  # any feasible a >= 0 has total weight 1'P_Y, and S a <= 0
+            upper = float(mu @ self.p_y) + self.total * float(red.max())
+        else:  # per letter, convex weights
+            upper = float(mu @ self.p_y) + sum(
+                float(red[offs[u] : offs[u + 1]].max()) for u in range(K) if sizes[u]
+            )
         if res.status != 0:
-            return upper, None
+            return upper, None, (mu, nu)
         lam = np.clip(res.x, 0.0, None)
-        return upper, [lam[offs[u] : offs[u + 1]] for u in range(K)]
+        return upper, [lam[offs[u] : offs[u + 1]] for u in range(K)], (mu, nu)
 
     def value(self, Q: np.ndarray) -> float:
         return float(f_cols(np.clip(Q, 0.0, None), self.p_y).sum())
@@ -244,6 +331,7 @@ def branch_and_bound(
     max_nodes: int,
     max_time: float | None,
     gap_tol: float,
+    directions: bool = True,
 ) -> BnbResult:
     """Best-first branch and bound (module docstring); ``gap_tol`` and values in nats.
 
@@ -251,23 +339,23 @@ def branch_and_bound(
     :func:`leakage.pointwise.exact._constraint_rows`), ``groups`` the letters with equal
     budgets."""
     t0 = time.perf_counter()
-    srch = Search(p_y, G, groups)
-    n, K = srch.n, srch.K
-    boxes = [(np.zeros(n), p_y.copy()) for _ in range(K)]
+    srch = Search(p_y, G, groups, directions)
+    K = srch.K
+    boxes = [srch.box0 for _ in range(K)]
     regs = [srch.region(u, *boxes[u]) for u in range(K)]
     sol = srch.solve(regs)
     if sol is None or sol[1] is None:  # pragma: no cover - constant U is always feasible
         raise RuntimeError("branch and bound: the root relaxation failed")
-    root_upper, lam = sol
+    root_upper, lam, duals = sol
     best_Q, best = srch.ascend(
         np.column_stack([W.T @ lu for (W, _), lu in zip(regs, lam, strict=True)])
     )
-    heap = [(-root_upper, 0, boxes, regs, lam)]
+    heap = [(-root_upper, 0, boxes, regs, lam, duals)]
     tie = itertools.count(1)
     nodes, limit = 1, None
     closed = -math.inf  # largest bound of a node closed without branching
     while heap:
-        neg_ub, _, boxes, regs, lam = heap[0]
+        neg_ub, _, boxes, regs, lam, duals = heap[0]
         if -neg_ub <= best + gap_tol:
             break  # best-first: every open node is within the tolerance
         if nodes >= max_nodes:
@@ -277,11 +365,11 @@ def branch_and_bound(
             limit = f"max_time={max_time:g} s"
             break
         heapq.heappop(heap)
-        if lam is None:  # its LP failed: bisect the widest box edge (relative to P_Y)
-            width = np.array([(b[1] - b[0]) / p_y for b in boxes])
+        if lam is None:  # its LP failed: bisect the widest box edge
+            width = np.array([(b[1] - b[0]) / srch.box0[1] for b in boxes])
             u, y = np.unravel_index(int(np.argmax(width)), width.shape)
             u, y = int(u), int(y)
-            q = 0.5 * (boxes[u][0] + boxes[u][1])
+            p = 0.5 * (boxes[u][0] + boxes[u][1])
         else:
             qs = [W.T @ lu for (W, _), lu in zip(regs, lam, strict=True)]
             slack = [
@@ -289,10 +377,25 @@ def branch_and_bound(
                 for (_, fv), lu, q in zip(regs, lam, qs, strict=True)
             ]
             u = int(np.argmax(slack))
-            W, q, lu = regs[u][0], qs[u], lam[u]
-            y = int(np.argmax(lu @ (W - q) ** 2))
+            W, lu = regs[u][0], lam[u]
+            t = float(lu.sum())
+            if directions:
+                p = qs[u] / t if t > 0 else 0.5 * (boxes[u][0] + boxes[u][1])
+            else:
+                p = qs[u]
+            if t > 0:
+                y = int(np.argmax(lu @ (W - p) ** 2))
+            else:  # an unused letter (all slacks zero up to rounding): its widest edge
+                y = int(np.argmax(boxes[u][1] - boxes[u][0]))
         lo, hi = boxes[u][0][y], boxes[u][1][y]
-        cut = q[y] if lo + 0.1 * (hi - lo) < q[y] < hi - 0.1 * (hi - lo) else 0.5 * (lo + hi)
+        t_inc = float(best_Q[:, u].sum())
+        p_inc = best_Q[:, u] / t_inc if t_inc > 0 else p
+        if directions and lo + 0.05 * (hi - lo) < p_inc[y] < hi - 0.05 * (hi - lo):
+            cut = p_inc[y]  # the incumbent's direction becomes a vertex of the regions
+        elif lo + 0.1 * (hi - lo) < p[y] < hi - 0.1 * (hi - lo):
+            cut = p[y]
+        else:
+            cut = 0.5 * (lo + hi)
         for side in (0, 1):
             nlo, nhi = boxes[u][0].copy(), boxes[u][1].copy()
             if side == 0:
@@ -300,21 +403,23 @@ def branch_and_bound(
             else:
                 nlo[y] = cut
             cboxes = [*boxes[:u], (nlo, nhi), *boxes[u + 1 :]]
-            cregs = [*regs[:u], srch.region(u, nlo, nhi), *regs[u + 1 :]]
+            Wc = srch.verts[u].child(regs[u][0], nlo, nhi, y, side == 0)
+            creg = (Wc, f_cols(Wc.T, p_y))
+            cregs = [*regs[:u], creg, *regs[u + 1 :]]
             nodes += 1
-            sol = srch.solve(cregs)
+            sol = srch.solve(cregs, duals)
             if sol is None:
                 continue
-            ub, lc = sol
-            if lc is None:  # the LP failed: its (valid, weak) bound; branched on the box
+            ub, lc, cduals = sol
+            if lc is None:  # the LP failed: the parent duals' bound; branched on the box
                 if ub > best + gap_tol:
-                    heapq.heappush(heap, (-ub, next(tie), cboxes, cregs, None))
+                    heapq.heappush(heap, (-ub, next(tie), cboxes, cregs, None, cduals))
                 continue
             Q = np.column_stack([Wc.T @ x for (Wc, _), x in zip(cregs, lc, strict=True)])
             if srch.value(Q) > best + 1e-12:
                 best_Q, best = srch.ascend(Q)
             if ub > best + gap_tol:
-                heapq.heappush(heap, (-ub, next(tie), cboxes, cregs, lc))
+                heapq.heappush(heap, (-ub, next(tie), cboxes, cregs, lc, cduals))
             else:
                 closed = max(closed, ub)
     upper = max(best, closed, -heap[0][0] if heap else -math.inf)
@@ -331,6 +436,6 @@ def branch_and_bound(
 
 def root_bound(p_y: np.ndarray, G: list[np.ndarray]) -> float:
     """Certified upper bound (nats) on I(U;Y) over all mechanisms: the root relaxation."""
-    srch = Search(p_y, G, [])
-    regs = [srch.region(u, np.zeros(srch.n), p_y.copy()) for u in range(srch.K)]
+    srch = Search(p_y, G, [], directions=False)
+    regs = [srch.region(u, *srch.box0) for u in range(srch.K)]
     return srch.solve(regs)[0]

@@ -23,11 +23,14 @@ optimum — no approximation, only floating-point arithmetic (``method="enumerat
 
 **Branch and bound** (``method="bnb"``, :mod:`._bnb`): the number of face assignments grows
 about 19-fold per letter of Y, so larger instances are solved by a best-first branch and
-bound over boxes :math:`l_u \le q_u \le h_u`, bounded by the concave envelope of ``f`` over
-each letter's region (an LP over the region's vertices, its bound re-derived from the LP
-duals). It returns a feasible mechanism with exact figures and a proved upper bound: status
-``optimal`` when the gap is within ``gap_tol``, else (stopped by ``max_nodes`` /
-``max_time``) ``not_certified`` with the gap and a ``ConvergenceWarning``.
+bound over boxes on the joint columns :math:`l_u \le q_u \le h_u` or (|X| >= 3 and
+distinct budgets, ``DIRECTION_REGIONS_MIN_X``) on the directions :math:`q_u / \mathbf
+1^\top q_u` (``f`` is linear along rays: masses are not branched on), bounded by the
+concave envelope of ``f`` over each letter's region (an LP over the region's vertices, its
+bound re-derived from the LP duals). It returns a feasible mechanism with exact figures
+and a proved upper bound: status ``optimal`` when the gap is within ``gap_tol``, else
+(stopped by ``max_nodes`` / ``max_time``) ``not_certified`` with the gap and a
+``ConvergenceWarning``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ MAX_NODES = 100_000
 #: assignments suffice (listing the faces grows fast with |Y|), else branches and bounds.
 AUTO_MAX_Y = 6
 AUTO_ASSIGNMENTS = 200_000
+#: The branch and bound's regions are boxes on the directions ``q_u / 1'q_u`` when
+#: |X| >= this and the budgets are distinct, else boxes on the joint columns ``q_u``
+#: (faster at |X| = 2, and with equal budgets: their symmetry cut needs them).
+DIRECTION_REGIONS_MIN_X = 3
 #: Cap on the candidate vertices of one box region of the branch and bound (memory).
 MAX_VERTEX_CANDIDATES = 1_000_000
 #: Cap on the row subsets the extreme-ray enumeration examines (checked before it starts).
@@ -301,6 +308,7 @@ def optimal_l1(
         max_nodes=max_nodes,
         max_time=max_time,
         gap_tol=gap_tol * math.log(base),
+        directions=_direction_regions(prob),
     )
     mech = np.clip(res.Q, 0.0, None) / prob.p_y[:, None]
     mech /= mech.sum(axis=1, keepdims=True)
@@ -339,6 +347,12 @@ def optimal_l1(
     return design
 
 
+def _direction_regions(prob: Problem) -> bool:
+    """Whether the branch and bound uses direction regions (``DIRECTION_REGIONS_MIN_X``)."""
+    eps = prob.eps.tolist()
+    return prob.p_xy.shape[0] >= DIRECTION_REGIONS_MIN_X and len(set(eps)) == len(eps)
+
+
 def _check_bnb_size(prob: Problem, fn: str) -> None:
     """The branch and bound enumerates the vertices of box regions: counted first."""
     n_x, n_y = prob.p_xy.shape
@@ -353,7 +367,8 @@ def _check_bnb_size(prob: Problem, fn: str) -> None:
             f"limit of {MAX_LETTERS}; a vertex uses at most |Y| = {n_y} letters, so give at "
             "most that many budgets (the largest ones)."
         )
-    count = n_vertex_candidates(2**n_x - 2, n_x, n_y)
+    directions = _direction_regions(prob)
+    count = n_vertex_candidates(2**n_x - 2, n_x - directions, n_y, simplex=directions)
     if count > MAX_VERTEX_CANDIDATES:
         raise InvalidParameterError(
             f"{fn}: the branch and bound on this instance (|X| = {n_x}, |Y| = {n_y}) would "

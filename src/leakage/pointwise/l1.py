@@ -260,9 +260,10 @@ def design_l1(
     # multisets of k supports out of n: C(n + k - 1, k); counted before any is built
     n_combo = math.prod(math.comb(len(sups) + k - 1, k) for _, k in groups)
     truncated = n_combo > max_combinations
-    per_group = [itertools.combinations_with_replacement(range(len(sups)), k) for _, k in groups]
     ranking, best = [], None
-    for parts in itertools.islice(itertools.product(*per_group), max_combinations):
+    # lazily (itertools.product would first list every group's multisets)
+    combos = _multiset_product([k for _, k in groups], len(sups))
+    for parts in itertools.islice(combos, max_combinations):
         combo = tuple(k for part in parts for k in part)
         sol = _solve_combo(prob, Ur, sups, combo, eps_sorted)
         supports = [sups[k]["support"] for k in combo]
@@ -332,6 +333,17 @@ def design_l1(
             stacklevel=2,
         )
     return design
+
+
+def _multiset_product(ks: list[int], n: int):
+    """itertools.product of combinations_with_replacement(range(n), k) over ``ks``, same
+    order, generated lazily."""
+    if not ks:
+        yield ()
+        return
+    for head in itertools.combinations_with_replacement(range(n), ks[0]):
+        for rest in _multiset_product(ks[1:], n):
+            yield (head, *rest)
 
 
 def _global_upper_bound(prob, base: float) -> float:
