@@ -375,3 +375,73 @@ def test_a_forced_limit_is_not_certified_and_warns():
         )
     assert not reg.certified and reg.status == lk.results.Status.NOT_CERTIFIED
     assert not reg.missed <= 1e-6  # a wider gap, or nan where no cell bound was found
+
+
+def test_clip_to_ball_keeps_every_point_of_the_cell_in_the_ball():
+    """The clipped points lie in the cell, and their hull holds every sampled point of
+    cell ∩ ball (a feasibility LP per point: convex weights of the clipped points)."""
+    from scipy.optimize import linprog
+
+    from leakage.cipher._search import _clip_to_ball, kl
+
+    rng = np.random.default_rng(7)
+    P = np.array([0.5, 0.3, 0.2])
+    alpha = 0.05
+    n_cut = 0
+    for _ in range(30):
+        c = P + rng.normal(scale=0.12, size=3)
+        c = np.abs(c - c.mean() + 1 / 3)
+        c /= c.sum()
+        V = np.abs(c + rng.normal(scale=0.08, size=(3, 3)))
+        V /= V.sum(axis=1, keepdims=True)
+        W = _clip_to_ball(V, P, alpha)
+        pts = rng.dirichlet(np.ones(3), size=3000) @ V
+        inside = pts[np.array([kl(q, P) <= alpha for q in pts])]
+        if not W.size:
+            assert inside.size == 0  # the cell misses the ball
+            continue
+        # every clipped point is a point of the cell (barycentric coordinates >= 0)
+        assert np.linalg.solve(V.T, W.T).min() >= -1e-9
+        n_cut += len(W) != 3 or not np.allclose(W, V)
+        for x in inside[:25]:
+            lp = linprog(
+                np.zeros(len(W)),
+                A_eq=np.vstack([W.T, np.ones(len(W))]),
+                b_eq=np.append(x, 1.0),
+                bounds=(0, None),
+                method="highs",
+            )
+            assert lp.status == 0
+    assert n_cut > 0
+
+
+def test_degenerate_refinement_family_still_gives_a_finite_bound():
+    """Binary Fig. 2 with R1 = 0.3 bits at q = 0.219: S's optimal channel has X̂2 = X̂1
+    (D1 met through X̂2), whose own capped family is degenerate; the cell bound must
+    still be finite and above the true S at the neighbours."""
+    from leakage.cipher._regions import _Terms
+
+    ham = np.array([[0.0, 1.0], [1.0, 0.0]])
+    t = _Terms(ham, ham, 0.2, 0.1, 0.3 * LN2, 1e-10, "test")
+    q = 0.2191443843
+    st_ = t.state(np.array([q, 1 - q]))
+    for v in (q - 0.002, q, q + 0.002):
+        V = np.array([v, 1 - v])
+        ub = t._US(V, st_)
+        assert math.isfinite(ub)
+        assert ub >= t(V)[1] - 1e-9
+
+
+@pytest.mark.slow
+def test_ternary_numeric_R1_is_certified():
+    """A ternary abs/squared triplet with a numeric R1 that binds past R(Q, D2) = R1 on
+    part of the simplex: certified (finite bounds) and, the cap being slack at the
+    maximizer, equal to the uncapped reading."""
+    kw = dict(D1=0.3, D2=0.2, r1=0.06, r2=0.1, alpha=0.05, tol=1e-5)
+    P = [0.5, 0.3, 0.2]
+    a = lk.cipher.leakage_region(P, "abs", "squared", R1=None, **kw)
+    b = lk.cipher.leakage_region(P, "abs", "squared", R1=0.6, **kw)
+    assert a.certified and b.certified
+    for f in ("L1", "L2_inner", "L2_outer"):
+        assert getattr(b, f) == pytest.approx(getattr(a, f), abs=2e-5)
+        assert getattr(b, f) <= getattr(b, f + "_bound") <= getattr(b, f) + 1e-5

@@ -167,6 +167,7 @@ class _State:
     r12: tuple | None = None  # a capped reading: output marginals (r1, r2) of S's channel
     cg: CappedGibbs | None = None  # its Gibbs family (built on the first cell bound)
     theta: np.ndarray | None = None  # multipliers (mu, beta1, beta2) of U_r at Q
+    alt: list | None = None  # smoothed families, tried where cg has no feasible channel
 
 
 class _Terms:
@@ -187,6 +188,7 @@ class _Terms:
         # has none: the cap moves with Q and R(Q, R1, D1, D2) has an infinite slope in R1
         # at R1 = R(Q, D1) (ERRATA), so no feasible channel of a neighbour is certified
         self.S_certified = R1 != "tight"
+        self._cg_args = (d1, d2, D1, D2, R1)
 
     def state(self, Q: np.ndarray) -> _State:
         key = np.round(Q, 15).tobytes()
@@ -248,9 +250,28 @@ class _Terms:
             return math.inf
         if st.cg is None:  # the Gibbs family of S's output marginals, multipliers at Q
             r1, r2 = st.r12
-            st.cg = CappedGibbs(r1, r2, self.d1, self.d2, self.D1, self.D2, self.R1)
-            st.theta = st.cg.upper(st.Q, np.array([1.0, *st.b12]))[1]
-        return st.cg.upper(v, st.theta)[0]
+            st.cg = CappedGibbs(r1, r2, *self._cg_args)
+            # the cap's multiplier from 0 (cap slack) and from 1: a degenerate r2 (X̂2 a
+            # function of X̂1) leaves a flat direction the Newton ascent can run along
+            val, st.theta = st.cg.upper(st.Q, np.array([0.0, *st.b12]))
+            if not math.isfinite(val):
+                st.theta = st.cg.upper(st.Q, np.array([1.0, *st.b12]))[1]
+        val = st.cg.upper(v, st.theta)[0]
+        if math.isinf(val) and st.alt is None:
+            # S's own family can be infeasible on a neighbour: X̂2 a function of X̂1 (the
+            # cap slack at Q, D1 met through X̂2) forces I(X; X̂1) = I(X; X̂1 X̂2), above
+            # R1 past the curve R(Q, D2) = R1. Any output distributions give a majorant:
+            # r2 mixed with the uniform one lets X̂2 refine X̂1 (looser, but finite).
+            r1, r2 = st.r12
+            st.alt = [
+                CappedGibbs(r1, (1 - e) * r2 + e / r2.shape[1], *self._cg_args)
+                for e in (1e-2, 1e-1)
+            ]
+        for cg in st.alt if math.isinf(val) else ():
+            val = cg.upper(v, st.theta)[0]
+            if math.isfinite(val):
+                break
+        return val
 
     def _LS(self, v, st: _State) -> float:
         b1, b2 = st.b12
@@ -475,7 +496,8 @@ def leakage_region(
         ``>= R(Q, D1)`` on the whole ball (else :class:`~leakage.InfeasibleError` naming
         the ``Q``). A numeric cap is certified through a convex majorant of the
         capped sum rate (the Lagrangian of the cap with fixed output distributions,
-        :mod:`leakage.cipher._bounds`); ``"tight"`` has no certified bound
+        :mod:`leakage.cipher._bounds`: those of the cell's type, mixed with the uniform
+        one where these have no feasible channel); ``"tight"`` has no certified bound
         (``*_bound = nan`` for the L2 terms, ``status = NOT_CERTIFIED`` and a
         :class:`~leakage.errors.ConvergenceWarning`; ERRATA: infinite slope in R1).
     R2 : float or None

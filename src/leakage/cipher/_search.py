@@ -11,8 +11,11 @@ than the tolerance are pruned; cells that miss the ball (the tangent plane of th
 Local polishing (bounded Brent for binary sources, SLSQP otherwise) from the best points
 raises the best value early. The result states the certified bound: no point of the ball
 has a value above ``bound`` (for a maximum). Without a Lipschitz constant or a cell bound
-the search is a plain grid (cells down to 1/500 of the ball's size) plus local polishing,
-and the bound is ``nan``.
+the search is a plain grid (about 500 cells: down to ``500**(-1/(k-1))`` of the ball's
+size for ``k`` letters) plus local polishing, and the bound is ``nan``. In 1-D a search
+with ``inner`` starts from the two new shells of the interval; in 2-D and up the bounds
+of a cell that crosses the sphere use the cell cut by tangent planes of the ball
+(:func:`_clip_to_ball`), so they converge to second order there too.
 """
 
 from __future__ import annotations
@@ -69,6 +72,44 @@ def _misses_ball(V: np.ndarray, P: np.ndarray, alpha: float) -> bool:
     return bool(d0 + float(((V - Qc) @ grad).min()) > alpha)
 
 
+def _clip_to_ball(V: np.ndarray, P: np.ndarray, alpha: float) -> np.ndarray:
+    """Points whose convex hull holds ``cell ∩ ball`` (rows of ``V``: the cell's vertices).
+
+    ``D(·||P)`` is convex, so the ball lies in the half-space below its tangent plane at
+    any point ``T``: ``D(T) + ∇D(T)·(Q - T) <= alpha``. For each vertex outside the ball
+    the cell is cut by the tangent plane at the vertex's radial projection onto the
+    boundary; a cut keeps the points inside and adds the crossings of every
+    inside–outside pair (their hull is exactly the cut polytope). The hull overshoots
+    the ball only by the boundary's curvature (second order in the cell size), where the
+    plain vertices overshoot it to first order."""
+    out = [v for v in V if kl(v, P) > alpha]
+    if not out:
+        return V
+    pts = V
+    for v in out:
+        T = _project(v, P, alpha)
+        if np.any(T <= 0):
+            continue
+        grad = np.log(T / P) + 1.0
+        # <= 0: inside the half-space (a hair wider: rounding never cuts off the ball)
+        h = (pts - T) @ grad + kl(T, P) - alpha - 1e-12 * (1.0 + alpha)
+        keep = h <= 0
+        if keep.all():
+            continue
+        if not keep.any():
+            return pts[:0]  # the cell misses the ball
+        new = [pts[keep]]
+        for i in np.flatnonzero(keep):
+            for j in np.flatnonzero(~keep):
+                t = h[i] / (h[i] - h[j])
+                new.append((pts[i] + t * (pts[j] - pts[i]))[None])
+        pts = np.concatenate(new)
+        pts = np.maximum(pts, 0.0)
+        pts = pts / pts.sum(axis=1, keepdims=True)
+        pts = np.unique(np.round(pts, 15), axis=0)
+    return pts
+
+
 def ball_extremum(
     f: Callable[[np.ndarray], float],
     P: np.ndarray,
@@ -114,8 +155,16 @@ def ball_extremum(
         lo, hi = ball_interval(P, alpha)
         V0 = np.array([[lo, 1.0 - lo], [hi, 1.0 - hi]])
         cells = [V0]
+        if inner is not None:  # only the two new shells: the rest is the smaller ball
+            lo_in, hi_in = ball_interval(P, min(inner[0], alpha))
+            cells = [
+                np.array([[a, 1.0 - a], [b, 1.0 - b]])
+                for a, b in ((lo, max(lo_in, lo)), (min(hi_in, hi), hi))
+                if b > a
+            ]
     else:
-        cells = [np.eye(k)]
+        V0 = np.eye(k)
+        cells = [V0]
     best = -math.inf
     best_Q = P.copy()
     inner_bound = -math.inf
@@ -132,17 +181,20 @@ def ball_extremum(
             return
         if inner is not None and all(kl(v, P) <= inner[0] for v in V):
             return  # inside the smaller ball: covered by its bound
+        Vb = _clip_to_ball(V, P, alpha) if k > 2 else V  # the bounds need cell ∩ ball
+        if not Vb.size:
+            return
         Qc = V.mean(axis=0)
         Qe = Qc if kl(Qc, P) <= alpha else _project(Qc, P, alpha)
         val = g(Qe)
         if val > best:
             best, best_Q = val, Qe
-        radius = float(np.abs(V - Qe).sum(axis=1).max())
+        radius = float(np.abs((Vb if certified else V) - Qe).sum(axis=1).max())
         if certified:
             ub = val + Lw * radius if radius > 0 else val
             if cell_bound is not None and ub > val:
                 enough = max(best + tol, stop_g)  # a bound this low prunes the cell anyway
-                ub = min(ub, max(val, float(cell_bound(V, Qe, enough))))
+                ub = min(ub, max(val, float(cell_bound(Vb, Qe, enough))))
         else:
             ub = val + radius  # no certificate: refine the largest cells first
         counter += 1
@@ -193,7 +245,9 @@ def ball_extremum(
                 best, best_Q = val, Q.copy()
     for V in cells:
         consider(V)
-    root_radius = max(float(np.abs(V - V.mean(axis=0)).sum(axis=1).max()) for V in cells)
+    # the grid resolution of an uncertified search: relative to the whole ball
+    root_radius = float(np.abs(V0 - V0.mean(axis=0)).sum(axis=1).max())
+    grid = 500.0 ** (-1.0 / (k - 1))  # an uncertified search's resolution: ~500 cells
     polished = 0
     while heap and len(cache) < max_evals:
         neg_ub, _, V, radius = heapq.heappop(heap)
@@ -201,7 +255,7 @@ def ball_extremum(
         if certified and (ub <= best + tol or ub <= stop_g):
             heapq.heappush(heap, (neg_ub, 0, V, radius))
             break
-        if not certified and radius < 2e-3 * root_radius:
+        if not certified and radius < grid * root_radius:
             continue  # no certificate: a grid of this resolution, then local polishing
         # longest-edge bisection
         i, j = max(
