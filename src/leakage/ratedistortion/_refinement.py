@@ -223,6 +223,10 @@ def uncapped(ctx: _Ctx, rd1=None):
     return best[0], lower, best[1], dual
 
 
+class _Certified(Exception):
+    """Raised inside a root-finder once the certified gap target is met."""
+
+
 def conditional(ctx: _Ctx, Q1: np.ndarray):
     r"""``min I(X; X̂2 | X̂1)`` s.t. ``E d2 <= D2`` with the first layer ``Q1`` fixed.
 
@@ -230,6 +234,13 @@ def conditional(ctx: _Ctx, Q1: np.ndarray):
     ``P(a)``), all at one slope; returns ``(upper, lower, V, beta)`` with ``V[x, a, b]``
     the conditional channel and the lower bound
     :math:`-\beta(D_2 - D_{2,\min}) - \sum_a P(a)(\sum_x P(x|a)\log z_a(x) + \log\max c_a)`.
+
+    The slope search warm-starts from the previous call on the same context
+    (``ctx.warm["cond"]``: its slope and per-letter output distributions; neighbouring
+    source types of a region search share it) and stops as soon as the best feasible
+    mixture of the two bracketing slopes is within ``ctx.tol / 4`` of the best lower bound
+    (mutual information is convex in the channel, so the mixture's rate is at most the
+    weighted sum); the returned bounds are certified either way.
     """
     p, d2, D2 = ctx.p, ctx.d2, ctx.D2
     nx, n1, n2 = p.size, ctx.n1, ctx.n2
@@ -247,7 +258,15 @@ def conditional(ctx: _Ctx, Q1: np.ndarray):
         V[:, act, costs.argmin(axis=1)] = 1.0
         return 0.0, 0.0, V, 0.0
     tol_in = ctx.tol / 8
-    qs = [np.full(n2, 1.0 / n2) for _ in act]
+    target = ctx.tol / 4  # certified gap of the conditional problem at which to stop
+    # warm start from the previous call on this context (a neighbouring source type):
+    # its slope and per-letter output distributions
+    warm = ctx.warm.get("cond")
+    if warm is not None and warm[1].shape == (act.size, n2):
+        qs = list(warm[1])
+    else:
+        warm = None
+        qs = [np.full(n2, 1.0 / n2) for _ in act]
     lower = -math.inf
     sides: dict[str, tuple] = {}
 
@@ -275,39 +294,64 @@ def conditional(ctx: _Ctx, Q1: np.ndarray):
         side = "hi" if dist <= D2 else "lo"
         prev = sides.get(side)
         if prev is None or (side == "hi") == (beta < prev[0]):
-            sides[side] = (beta, Vb, dist, info)
+            sides[side] = (beta, Vb, dist, info, np.array(qs))
         return dist - D2
+
+    def chord() -> float:
+        """Upper bound on the conditional rate of the mixture of the two sides that meets
+        ``D2`` exactly (mutual information is convex in the channel)."""
+        hi = sides.get("hi")
+        if hi is None:
+            return math.inf
+        lo = sides.get("lo")
+        if lo is None or hi[2] >= D2:
+            return hi[3]
+        lam = (D2 - hi[2]) / (lo[2] - hi[2])
+        return lam * lo[3] + (1 - lam) * hi[3]
+
+    def g(u: float) -> float:
+        val = at(math.exp(u))
+        if chord() - lower <= target:
+            raise _Certified
+        return val
 
     if D2 <= ctx.Dmin2 * (1 + 1e-12):
         at(math.inf)
     else:
-        beta = 1.0 / float(np.median(dd[dd > 0]))
-        f = at(beta)
-        lo_b = hi_b = beta
-        for _ in range(80):
-            if f > 0:
-                hi_b *= 4.0
-                f = at(hi_b)
+        try:
+            if warm is not None and 0.0 < warm[0] < math.inf:
+                u0, step = math.log(warm[0]), 1e-3
             else:
-                lo_b /= 4.0
-                f = at(lo_b)
+                u0, step = -math.log(float(np.median(dd[dd > 0]))), math.log(4.0)
+            f = g(u0)
+            lo_u = hi_u = u0
+            for _ in range(80):
+                if f > 0:
+                    hi_u += step
+                    f = g(hi_u)
+                else:
+                    lo_u -= step
+                    f = g(lo_u)
+                if "lo" in sides and "hi" in sides:
+                    break
+                step = min(4.0 * step, math.log(4.0))
             if "lo" in sides and "hi" in sides:
-                break
-        if "lo" in sides and "hi" in sides:
-            a, b = math.log(sides["lo"][0]), math.log(sides["hi"][0])
-            for _ in range(3):
-                try:
-                    brentq(lambda u: at(math.exp(u)), a, b, xtol=1e-13, maxiter=100)
-                except ValueError:
-                    break
-                if sides["hi"][3] - lower <= ctx.tol / 2:
-                    break
                 a, b = math.log(sides["lo"][0]), math.log(sides["hi"][0])
+                for _ in range(3):
+                    try:
+                        brentq(g, a, b, xtol=1e-13, maxiter=100)
+                    except ValueError:
+                        break
+                    a, b = math.log(sides["lo"][0]), math.log(sides["hi"][0])
+        except _Certified:
+            pass
     hi = sides.get("hi")
     if hi is None:
         raise InfeasibleError(
             f"{ctx.func}: no second-layer channel reaches D2 = {D2!r} given the first layer."
         )
+    if 0.0 < hi[0] < math.inf:
+        ctx.warm["cond"] = (hi[0], hi[4])
     Vh = hi[1]
     if "lo" in sides and hi[2] < D2:
         lo = sides["lo"]
