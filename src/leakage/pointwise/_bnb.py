@@ -48,9 +48,17 @@ f(q_u)`, on the coordinate where its vertices' weighted spread is largest, at th
 incumbent's direction when it is inside the edge (directions: the incumbent becomes a
 vertex of the regions around it), else at the LP point, else at the midpoint: two
 children with the box halves. Best-first; the search ends when the largest open bound is
-within ``gap_tol`` of the incumbent. On joint columns, letters with equal budgets are
-interchangeable: their masses :math:`P_U(u)` are ordered (a symmetry cut that keeps an
-optimum).
+within ``gap_tol`` of the incumbent.
+
+**Symmetry.** Letters with equal budgets are interchangeable, so an order among them keeps
+an optimum (a symmetry cut). On joint columns their masses :math:`P_U(u)` are ordered (LP
+rows). On directions, letters ``g[0], g[1], ...`` of a group are ordered on one coordinate
+:math:`y_0` of their directions, :math:`p_{g[0]}(y_0) \le p_{g[1]}(y_0) \le \dots`
+(:math:`y_0`: where the root incumbent's directions differ most); not as LP rows (with
+them HiGHS stopped with status "unknown" on many nodes) but in the branching: a cut on
+:math:`y_0` also bounds the letters after (lower bound) or before (upper bound) in the
+group, and a child where the order cannot hold (an empty box edge, or an empty region of
+such a letter) is discarded.
 """
 
 from __future__ import annotations
@@ -59,6 +67,8 @@ import dataclasses
 import heapq
 import itertools
 import math
+import os
+import sys
 import time
 
 import numpy as np
@@ -66,6 +76,25 @@ from scipy.optimize import linprog
 
 _HIGHS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 _TOL = 1e-12
+
+
+def _silent_highs():
+    """A ``highspy.Highs`` with logging off. Its constructor prints a banner on the C-level
+    stdout before any option can be set (highspy 1.16): file descriptor 1 points at
+    ``os.devnull`` meanwhile (as in :mod:`leakage.qif._refinement`)."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def f_cols(V: np.ndarray, p_y: np.ndarray) -> np.ndarray:
@@ -216,6 +245,13 @@ class Search:
         self.sym = (
             [] if directions else [(g[i], g[i + 1]) for g in groups for i in range(len(g) - 1)]
         )
+        # Direction regions: letters with equal budgets are ordered on one coordinate of
+        # their directions instead (``split``; ``y0`` set by the search).
+        self.order = (
+            {u: (g, i) for g in groups if len(g) > 1 for i, u in enumerate(g)} if directions else {}
+        )
+        self.y0 = 0
+        self._highs = None
         self.box0 = (np.zeros(n), np.ones(n) if directions else p_y.copy())
         K = self.K
         self.poly_ub = -np.vstack(
@@ -225,6 +261,37 @@ class Search:
             ]
         )
         self.poly_eq = np.hstack([np.eye(n)] * K)
+
+    def split(self, boxes: list, regs: list, u: int, y: int, cut: float, upper: bool):
+        """The child of a node with letter ``u``'s box cut at ``cut`` on coordinate ``y``
+        (``upper``: the lower half, ``p_y <= cut``): its boxes and regions, or None when it
+        holds no point meeting the symmetry order. On directions, letters ``g[0], g[1],
+        ...`` of a group of equal budgets are ordered on coordinate ``self.y0``:
+        :math:`p_{g[0]}(y_0) \\le p_{g[1]}(y_0) \\le \\dots` (every design has a
+        permutation of its letters that meets it, unused letters taking a used letter's
+        direction), so a cut on ``y0`` moves the bound of the letters after (lower bound) or
+        before (upper bound) ``u`` in its group too."""
+        boxes, regs = list(boxes), list(regs)
+        todo = [(u, cut)]
+        if self.order and y == self.y0 and u in self.order:
+            g, i = self.order[u]
+            todo += [(v, cut) for v in (g[:i] if upper else g[i + 1 :])]
+        for v, c in todo:
+            lo, hi = boxes[v]
+            if (upper and hi[y] <= c) or (not upper and lo[y] >= c):
+                continue  # already within the bound
+            lo, hi = lo.copy(), hi.copy()
+            if upper:
+                hi[y] = c
+            else:
+                lo[y] = c
+            if lo[y] > hi[y]:
+                return None  # the order cannot hold in this node
+            W = self.verts[v].child(regs[v][0], lo, hi, y, upper)
+            if v != u and len(W) == 0:
+                return None  # letter v has no direction meeting the order
+            boxes[v], regs[v] = (lo, hi), (W, f_cols(W.T, self.p_y))
+        return boxes, regs
 
     def region(self, u: int, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         W = self.verts[u](lo, hi)
@@ -258,24 +325,18 @@ class Search:
             for u in range(K):
                 conv[u, offs[u] : offs[u + 1]] = 1.0
             A_eq, b_eq = np.vstack([cols, conv]), np.concatenate([self.p_y, np.ones(K)])
-        for options in (_HIGHS, {}):  # near-infeasible nodes: retried at default tolerances
-            res = linprog(
-                -c,
-                A_ub=S if len(S) else None,
-                b_ub=np.zeros(len(S)) if len(S) else None,
-                A_eq=A_eq,
-                b_eq=b_eq,
-                bounds=(0, None),
-                method="highs",
-                options=options,
-            )
-            if res.status in (0, 2):
+        A = np.vstack([A_eq, S]) if len(S) else A_eq
+        row_lo = np.concatenate([b_eq, np.full(len(S), -np.inf)])
+        row_hi = np.concatenate([b_eq, np.zeros(len(S))])
+        for tight in (True, False):  # near-infeasible nodes: retried at default tolerances
+            status, x, dual = self.lp(-c, A, row_lo, row_hi, tight)
+            if status in (0, 2):
                 break
-        if res.status == 2:
+        if status == 2:
             return None
-        if res.status == 0:
-            mu = -np.asarray(res.eqlin.marginals)[:n]
-            nu = np.clip(-np.asarray(res.ineqlin.marginals), 0.0, None) if len(S) else None
+        if status == 0:
+            mu = -dual[:n]
+            nu = np.clip(-dual[len(b_eq) :], 0.0, None) if len(S) else None
         elif duals is not None:  # the parent's duals (still valid)
             mu, nu = duals
         else:  # no usable duals: the bound with mu = 0, nu = 0 (still valid)
@@ -289,10 +350,45 @@ class Search:
             upper = float(mu @ self.p_y) + sum(
                 float(red[offs[u] : offs[u + 1]].max()) for u in range(K) if sizes[u]
             )
-        if res.status != 0:
+        if status != 0:
             return upper, None, (mu, nu)
-        lam = np.clip(res.x, 0.0, None)
+        lam = np.clip(x, 0.0, None)
         return upper, [lam[offs[u] : offs[u + 1]] for u in range(K)], (mu, nu)
+
+    def lp(self, cost, A, row_lo, row_hi, tight: bool):
+        """``min cost'x`` s.t. ``row_lo <= A x <= row_hi``, ``x >= 0``, by HiGHS (called
+        directly: ``scipy.optimize.linprog`` costs ~2 ms more per call). Returns (0:
+        optimal, 2: infeasible, 4: other; x; row duals in ``linprog``'s ``marginals``
+        convention). The duals need not be exact: the bound is re-derived from them."""
+        import highspy
+
+        if self._highs is None:
+            self._highs = _silent_highs()
+        h = self._highs
+        for key, val in _HIGHS.items():
+            h.setOptionValue(key, val if tight else 1e-7)
+        m, nc = A.shape
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = nc, m
+        lp.col_cost_ = np.ascontiguousarray(cost, dtype=float)
+        lp.col_lower_, lp.col_upper_ = np.zeros(nc), np.full(nc, highspy.kHighsInf)
+        lp.row_lower_ = np.where(np.isinf(row_lo), -highspy.kHighsInf, row_lo)
+        lp.row_upper_ = np.where(np.isinf(row_hi), highspy.kHighsInf, row_hi)
+        At = A.T  # column-wise storage: column j's nonzeros
+        nz = At != 0
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(nz.sum(axis=1))]).astype(np.int32)
+        lp.a_matrix_.index_ = np.nonzero(nz)[1].astype(np.int32)
+        lp.a_matrix_.value_ = At[nz]
+        h.passModel(lp)
+        h.run()
+        st = h.getModelStatus()
+        if st == highspy.HighsModelStatus.kInfeasible:
+            return 2, None, None
+        if st != highspy.HighsModelStatus.kOptimal:
+            return 4, None, None
+        sol = h.getSolution()
+        return 0, np.array(sol.col_value), np.array(sol.row_dual)
 
     def value(self, Q: np.ndarray) -> float:
         return float(f_cols(np.clip(Q, 0.0, None), self.p_y).sum())
@@ -350,6 +446,9 @@ def branch_and_bound(
     best_Q, best = srch.ascend(
         np.column_stack([W.T @ lu for (W, _), lu in zip(regs, lam, strict=True)])
     )
+    if srch.order:  # order on the coordinate where the incumbent's directions differ most
+        P = best_Q / np.maximum(best_Q.sum(axis=0, keepdims=True), 1e-300)
+        srch.y0 = int(np.argmax(P.max(axis=1) - P.min(axis=1)))
     heap = [(-root_upper, 0, boxes, regs, lam, duals)]
     tie = itertools.count(1)
     nodes, limit = 1, None
@@ -397,16 +496,11 @@ def branch_and_bound(
         else:
             cut = 0.5 * (lo + hi)
         for side in (0, 1):
-            nlo, nhi = boxes[u][0].copy(), boxes[u][1].copy()
-            if side == 0:
-                nhi[y] = cut
-            else:
-                nlo[y] = cut
-            cboxes = [*boxes[:u], (nlo, nhi), *boxes[u + 1 :]]
-            Wc = srch.verts[u].child(regs[u][0], nlo, nhi, y, side == 0)
-            creg = (Wc, f_cols(Wc.T, p_y))
-            cregs = [*regs[:u], creg, *regs[u + 1 :]]
             nodes += 1
+            child = srch.split(boxes, regs, u, y, cut, side == 0)
+            if child is None:  # no point of the child meets the symmetry order
+                continue
+            cboxes, cregs = child
             sol = srch.solve(cregs, duals)
             if sol is None:
                 continue

@@ -23,8 +23,8 @@ optimum — no approximation, only floating-point arithmetic (``method="enumerat
 
 **Branch and bound** (``method="bnb"``, :mod:`._bnb`): the number of face assignments grows
 about 19-fold per letter of Y, so larger instances are solved by a best-first branch and
-bound over boxes on the joint columns :math:`l_u \le q_u \le h_u` or (|X| >= 3 and
-distinct budgets, ``DIRECTION_REGIONS_MIN_X``) on the directions :math:`q_u / \mathbf
+bound over boxes on the joint columns :math:`l_u \le q_u \le h_u` or (|X| >= 3,
+``DIRECTION_REGIONS_MIN_X``) on the directions :math:`q_u / \mathbf
 1^\top q_u` (``f`` is linear along rays: masses are not branched on), bounded by the
 concave envelope of ``f`` over each letter's region (an LP over the region's vertices, its
 bound re-derived from the LP duals). It returns a feasible mechanism with exact figures
@@ -61,8 +61,7 @@ MAX_NODES = 100_000
 AUTO_MAX_Y = 6
 AUTO_ASSIGNMENTS = 200_000
 #: The branch and bound's regions are boxes on the directions ``q_u / 1'q_u`` when
-#: |X| >= this and the budgets are distinct, else boxes on the joint columns ``q_u``
-#: (faster at |X| = 2, and with equal budgets: their symmetry cut needs them).
+#: |X| >= this, else boxes on the joint columns ``q_u`` (faster at |X| = 2).
 DIRECTION_REGIONS_MIN_X = 3
 #: Cap on the candidate vertices of one box region of the branch and bound (memory).
 MAX_VERTEX_CANDIDATES = 1_000_000
@@ -150,6 +149,7 @@ def _solve_batch(
 ) -> tuple[float, np.ndarray | None]:
     """Best feasible vertex among assignments with the same shape (dims per letter)."""
     n_y = prob.p_y.shape[0]
+    total = float(prob.p_y.sum())
     K = len(eps_of)
     Ms = []
     for combo in combos:
@@ -177,6 +177,8 @@ def _solve_batch(
             if (Gs[eps_of[u]] @ q).min() < -1e-10:
                 ok[b] = False
                 break
+            if q.sum() <= 1e-12 * total:
+                continue  # a letter of mass ~0 (rounding): unused (its direction is noise)
             Q[b, :, u] = q
     if not ok.any():
         return -math.inf, None
@@ -349,8 +351,7 @@ def optimal_l1(
 
 def _direction_regions(prob: Problem) -> bool:
     """Whether the branch and bound uses direction regions (``DIRECTION_REGIONS_MIN_X``)."""
-    eps = prob.eps.tolist()
-    return prob.p_xy.shape[0] >= DIRECTION_REGIONS_MIN_X and len(set(eps)) == len(eps)
+    return prob.p_xy.shape[0] >= DIRECTION_REGIONS_MIN_X
 
 
 def _check_bnb_size(prob: Problem, fn: str) -> None:
