@@ -2,7 +2,9 @@
 
 Run by hand: ``python benchmarks/bench_refinement.py``. Times a sweep of neighbouring
 source types sharing one warm-start dictionary (as the cipher region searches do) and the
-same types solved cold, for the binary Fig. 2 case and a 4-letter case.
+same types solved cold, for the binary Fig. 2 case and a 4-letter case; then the same
+with the joint Newton solve of the conditional problem disabled (the per-letter bracketing
+search it falls back to, i.e. the previous method).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import time
 
 import numpy as np
 
-from leakage.ratedistortion import distortion_matrix
+from leakage.ratedistortion import _refinement, distortion_matrix
 from leakage.ratedistortion._refinement import _Ctx, capped_candidates
 
 
@@ -44,10 +46,14 @@ def main() -> None:
             0.25,
         ),
     ]
-    for name, types, d1, d2, D1, D2 in cases:
-        cold = sweep(types, d1, d2, D1, D2, warm=False)
-        hot = sweep(types, d1, d2, D1, D2, warm=True)
-        print(f"{name}: cold {1e3 * cold:.2f} ms/type, warm {1e3 * hot:.2f} ms/type")
+    newton = _refinement._cond_newton
+    for label, fn in (("joint Newton", newton), ("bracketing only", lambda *a: None)):
+        _refinement._cond_newton = fn
+        for name, types, d1, d2, D1, D2 in cases:
+            cold = sweep(types, d1, d2, D1, D2, warm=False)
+            hot = sweep(types, d1, d2, D1, D2, warm=True)
+            print(f"[{label}] {name}: cold {1e3 * cold:.2f} ms/type, warm {1e3 * hot:.2f} ms/type")
+    _refinement._cond_newton = newton
 
 
 if __name__ == "__main__":

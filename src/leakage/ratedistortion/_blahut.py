@@ -50,7 +50,7 @@ def mutual_information_nats(p: np.ndarray, Q: np.ndarray) -> float:
 class Slope:
     """Everything about one slope ``beta`` and one output distribution ``q``."""
 
-    __slots__ = ("K", "Q", "beta", "c", "distortion", "info", "log_z", "q")
+    __slots__ = ("K", "Q", "_info", "_p", "beta", "c", "distortion", "log_z", "q")
 
     def __init__(self, beta: float, q: np.ndarray, dd: np.ndarray, p: np.ndarray, d: np.ndarray):
         self.beta = beta
@@ -66,7 +66,15 @@ class Slope:
         Q /= Q.sum(axis=1, keepdims=True)
         self.Q = Q
         self.distortion = float(p @ (Q * d).sum(axis=1))
-        self.info = mutual_information_nats(p, Q)
+        self._p = p
+        self._info: float | None = None  # computed on first use (line searches skip it)
+
+    @property
+    def info(self) -> float:
+        """``I(p, Q)`` in nats of this slope's channel (computed once, on first use)."""
+        if self._info is None:
+            self._info = mutual_information_nats(self._p, self.Q)
+        return self._info
 
     def inner_gap(self) -> float:
         """Upper bound on how far ``q`` is from the best output distribution at ``beta``."""

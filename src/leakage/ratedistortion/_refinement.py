@@ -94,6 +94,7 @@ class _Ctx:
         self.Dmin1 = float(p @ d1.min(axis=1))
         self.Dmin2 = float(p @ d2.min(axis=1))
         self.n_iter = 0
+        self.lower_uncapped = -math.inf  # lower bound of the relaxation R(Q, inf, D1, D2)
         self.warm: dict[str, tuple] = {}  # warm starts (slope, output pmf) per matrix tag
         # the channel of least distortion in both layers
         nx = p.size
@@ -158,11 +159,13 @@ def uncapped(ctx: _Ctx, rd1=None):
     Qj = _lift_first(ctx, rd1[2])
     if _le(joint_distortions(p, Qj, ctx.d1, ctx.d2)[1], ctx.D2):
         q12 = (p[:, None, None] * Qj).sum(axis=0).ravel()
+        ctx.lower_uncapped = rd1[1]
         return rd1[0], rd1[1], Qj, (rd1[4], 0.0, q12)  # the second constraint is free
     rd2 = ctx.rd(ctx.d2, ctx.D2, tag="d2")
     Qj = _lift_second(ctx, rd2[2])
     if _le(joint_distortions(p, Qj, ctx.d1, ctx.d2)[0], ctx.D1):
         q12 = (p[:, None, None] * Qj).sum(axis=0).ravel()
+        ctx.lower_uncapped = rd2[1]
         return rd2[0], rd2[1], Qj, (0.0, rd2[4], q12)  # the first constraint is free
     lower = max(rd1[1], rd2[1])
     D1p = np.repeat(ctx.d1, ctx.n2, axis=1)  # column a*n2 + b -> d1[x, a]
@@ -220,11 +223,161 @@ def uncapped(ctx: _Ctx, rd1=None):
     t_near = min(seen, key=lambda t: abs(t - theta))
     b = seen[t_near][3]
     dual = ((1 - t_near) * b, t_near * b, seen[t_near][4])
+    ctx.lower_uncapped = lower
     return best[0], lower, best[1], dual
 
 
 class _Certified(Exception):
     """Raised inside a root-finder once the certified gap target is met."""
+
+
+def _cond_slopes(beta: float, qs: np.ndarray, post: np.ndarray, dd: np.ndarray, d2):
+    r"""Every first-layer letter at one slope, vectorized (the kernel is shared).
+
+    With :math:`K = e^{-\beta\, dd}`, :math:`z_a = K q_a`, :math:`c_a = K^\top(P(\cdot|a)/z_a)`
+    and :math:`V_a = q_a K / z_a`: returns ``(K, z, c, V, dist, log_z)`` with
+    ``dist[a] = E[d2 | a]`` and ``log_z[a] = sum_x P(x|a) log z_a(x)``.
+    """
+    K = np.exp(-beta * dd)  # (nx, n2)
+    z = np.maximum(qs @ K.T, 1e-300)  # (k, nx)
+    c = (post / z) @ K  # (k, n2)
+    V = qs[:, None, :] * K[None] / z[:, :, None]  # (k, nx, n2)
+    V /= V.sum(axis=2, keepdims=True)
+    dist = np.einsum("kx,kxb,xb->k", post, V, d2)
+    log_z = (post * np.log(z)).sum(axis=1)
+    return K, z, c, V, dist, log_z
+
+
+def _cond_blahut(beta: float, qs: np.ndarray, post: np.ndarray, dd: np.ndarray, n: int):
+    r"""``n`` Blahut–Arimoto steps :math:`q_a \leftarrow q_a \odot c_a` for every letter at
+    once (one shared kernel, per-letter normalization)."""
+    K = np.exp(-beta * dd)
+    for _ in range(n):
+        qs = qs * ((post / np.maximum(qs @ K.T, 1e-300)) @ K)
+        qs /= qs.sum(axis=1, keepdims=True)
+    return qs
+
+
+def _cond_newton(beta, qs, post, wa, dd, d2, D2, tol, max_steps=40):
+    r"""Newton's method on the optimality system of the conditional problem.
+
+    Unknowns: every letter's output distribution ``q_a`` on its support and
+    :math:`u = \log\beta`; equations :math:`c_a = 1` on the support of ``q_a`` (the KKT
+    conditions at the slope) and :math:`\sum_a P(a) E[d_2|a] = D_2`. The Jacobian is
+    block-diagonal in the letters (blocks :math:`-K^\top \mathrm{diag}(P(\cdot|a)/z_a^2) K`)
+    bordered by the slope column :math:`\beta(K^\top(\rho_a \bar d_a) - (K\odot dd)^\top
+    \rho_a)`, :math:`\rho_a = P(\cdot|a)/z_a`, and the distortion row
+    :math:`P(a)((K\odot dd)^\top\rho_a - K^\top(\rho_a\bar d_a))`, corner
+    :math:`-\beta\sum_a P(a) \sum_x P(x|a)\mathrm{Var}_{V_a(\cdot|x)}(dd)` (the same blocks
+    as :func:`~leakage.ratedistortion._blahut.joint_newton`). Off-support entries are
+    pinned (identity rows); letters leave the support when a step drives them to 0 and
+    join it when ``c > 1``. Damped by backtracking on the residual. Returns
+    ``(beta, qs, steps)`` or ``None`` when it stalls; the caller certifies the result.
+    """
+    k, n2 = qs.shape
+    n = k * n2
+    qs = qs.copy()
+    steps = 0
+    ev = _cond_slopes(beta, qs, post, dd, d2)
+    eye_k = np.eye(k)
+
+    def residual(qs, ev) -> float:
+        S = qs > 0
+        return float(np.abs(np.where(S, ev[2] - 1.0, 0.0)).max()) + abs(float(wa @ ev[4]) - D2)
+
+    while steps < max_steps:
+        steps += 1
+        K, z, c, V, dist, _lz = ev
+        rowmax = qs.max(axis=1, keepdims=True)
+        fading = (qs > 0) & (qs < 1e-9 * rowmax) & (c < 1.0)
+        if fading.any():
+            qs = np.where(fading, 0.0, qs)
+            qs /= qs.sum(axis=1, keepdims=True)
+            ev = _cond_slopes(beta, qs, post, dd, d2)
+            continue
+        S = qs > 0
+        out = ~S & (c > 1.0 + 1e-13)
+        if out.any():
+            qs = np.where(out, 1e-6 * rowmax, qs)
+            qs /= qs.sum(axis=1, keepdims=True)
+            ev = _cond_slopes(beta, qs, post, dd, d2)
+            continue
+        r0 = residual(qs, ev)
+        on_target = abs(float(wa @ dist) - D2) <= 1e-15 * max(D2, 1.0)
+        gap = float(np.log(np.maximum(c.max(axis=1), 1e-300)).max())
+        if r0 <= 1e-15 or (gap <= tol / 8 and on_target):
+            return beta, qs, steps
+        rho = post / z  # (k, nx)
+        dbar = (V * dd[None]).sum(axis=2)  # (k, nx)
+        var = (V * dd[None] ** 2).sum(axis=2) - dbar**2
+        H = -np.einsum("xb,kx,xc->kbc", K, rho / z, K)  # (k, n2, n2)
+        g = (rho * dbar) @ K - rho @ (K * dd)  # (k, n2): dc/dbeta
+        A = np.zeros((n + 1, n + 1))
+        A[:n, :n] = (H[:, :, None, :] * eye_k[:, None, :, None]).reshape(n, n)
+        A[:n, n] = beta * g.ravel()
+        A[n, :n] = -(wa[:, None] * g).ravel()
+        A[n, n] = -beta * float(wa @ (post * var).sum(axis=1))
+        F = np.append(np.where(S, c - 1.0, 0.0).ravel(), float(wa @ dist) - D2)
+        off = np.flatnonzero(~S.ravel())
+        A[off, :] = 0.0
+        A[:, off] = 0.0
+        A[off, off] = 1.0
+        try:
+            step = np.linalg.solve(A, -F)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(step)):
+            return None
+        dq = step[:n].reshape(k, n2)
+        du = max(min(float(step[n]), 2.0), -2.0)
+        neg = (dq < 0) & S
+        ratios = np.where(neg, qs / np.where(neg, -dq, 1.0), np.inf)
+        i0 = np.unravel_index(int(np.argmin(ratios)), ratios.shape)
+        t_max = min(1.0, float(ratios[i0]))
+        t = t_max
+        for _ in range(30):
+            new = np.maximum(qs + t * dq, 0.0)
+            if t == t_max and t_max < 1.0:
+                new[i0] = 0.0
+            tot = new.sum(axis=1, keepdims=True)
+            if np.all(tot > 0):
+                new /= tot
+                b_new = beta * math.exp(t * du)
+                ev_new = _cond_slopes(b_new, new, post, dd, d2)
+                if residual(new, ev_new) < r0 or (t == t_max and t_max < 1.0):
+                    qs, beta, ev = new, b_new, ev_new
+                    break
+            t *= 0.5
+        else:
+            return None
+    return None
+
+
+def _cond_certify(ctx: _Ctx, beta, qs, post, wa, act, dd):
+    """Certified ``(upper, lower, V)`` of the conditional problem from one slope and
+    output distributions: the lower bound of :func:`conditional`, and the exact rate of
+    the slope's channel (mixed with the least-distortion one if it is above ``D2``)."""
+    p, d2, D2 = ctx.p, ctx.d2, ctx.D2
+    _K, _z, c, Vs, dist, log_z = _cond_slopes(beta, qs, post, dd, d2)
+    lower = -beta * (D2 - ctx.Dmin2) - float(wa @ (log_z + np.log(np.maximum(c.max(1), 1e-300))))
+    e2 = float(wa @ dist)
+    if e2 > D2:  # mix with the channel of least distortion: meets D2 exactly
+        if e2 - ctx.Dmin2 <= 0:
+            return math.inf, lower, None
+        lam = (e2 - D2) / (e2 - ctx.Dmin2)
+        Vmin = np.zeros_like(Vs[0])
+        Vmin[np.arange(p.size), d2.argmin(axis=1)] = 1.0
+        Vs = (1.0 - lam) * Vs + lam * Vmin[None]
+    J = post[:, :, None] * Vs  # (k, nx, n2)
+    qo = J.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_out = -np.where(qo > 0, qo * np.log(np.where(qo > 0, qo, 1.0)), 0.0).sum(axis=1)
+        h_cond = -np.where(J > 0, J * np.log(np.where(Vs > 0, Vs, 1.0)), 0.0).sum(axis=(1, 2))
+    upper = float(wa @ np.maximum(h_out - h_cond, 0.0))
+    V = np.zeros((p.size, ctx.n1, ctx.n2))
+    V[:, np.arange(ctx.n1), 0] = 1.0
+    V[:, act, :] = Vs.transpose(1, 0, 2)
+    return upper, lower, V
 
 
 def conditional(ctx: _Ctx, Q1: np.ndarray):
@@ -235,12 +388,19 @@ def conditional(ctx: _Ctx, Q1: np.ndarray):
     the conditional channel and the lower bound
     :math:`-\beta(D_2 - D_{2,\min}) - \sum_a P(a)(\sum_x P(x|a)\log z_a(x) + \log\max c_a)`.
 
-    The slope search warm-starts from the previous call on the same context
-    (``ctx.warm["cond"]``: its slope and per-letter output distributions; neighbouring
-    source types of a region search share it) and stops as soon as the best feasible
-    mixture of the two bracketing slopes is within ``ctx.tol / 4`` of the best lower bound
-    (mutual information is convex in the channel, so the mixture's rate is at most the
-    weighted sum); the returned bounds are certified either way.
+    First, :func:`_cond_newton` solves the optimality system of all letters and the slope
+    at once (vectorized over the letters: they share the kernel), from the previous call
+    on the same context (``ctx.warm["cond"]``: its slope and per-letter output
+    distributions; neighbouring source types of a region search share it) or, cold, from
+    a slope walked to ``D2`` by batched Blahut–Arimoto (:func:`_cond_blahut`). Its slope
+    and outputs are certified by :func:`_cond_certify` (the bound above; the exact rate of
+    the slope's channel, mixed with the least-distortion channel if above ``D2``) and
+    returned when the gap is within ``ctx.tol / 4``. Otherwise (Newton stalled) a bracketing
+    search on the slope, one :func:`solve_slope` per letter, takes over from there and stops
+    as soon as the best feasible mixture of the two bracketing slopes is within
+    ``ctx.tol / 4`` of the best lower bound (mutual information is convex in the channel,
+    so the mixture's rate is at most the weighted sum); the returned bounds are certified
+    either way.
     """
     p, d2, D2 = ctx.p, ctx.d2, ctx.D2
     nx, n1, n2 = p.size, ctx.n1, ctx.n2
@@ -267,6 +427,36 @@ def conditional(ctx: _Ctx, Q1: np.ndarray):
     else:
         warm = None
         qs = [np.full(n2, 1.0 / n2) for _ in act]
+    if D2 > ctx.Dmin2 * (1 + 1e-12):
+        # Newton on the whole optimality system, from a neighbouring type's slope and
+        # outputs (or a natural slope and uniform outputs); the bracketing search below
+        # is the fallback when it stalls or does not certify
+        b0 = warm[0] if warm is not None and 0.0 < warm[0] < math.inf else math.nan
+        q0 = np.array(qs)
+        if not math.isfinite(b0):  # cold: walk the slope by factors of 2 to D2
+            b0 = 1.0 / float(np.median(dd[dd > 0]))
+            q0 = _cond_blahut(b0, q0, post, dd, 200)
+            first = None
+            for _ in range(40):
+                above = float(wa @ _cond_slopes(b0, q0, post, dd, d2)[4]) > D2
+                if first is not None and above != first:
+                    break
+                first = above
+                b0 *= 2.0 if above else 0.5
+                q0 = _cond_blahut(b0, q0, post, dd, 100)
+            for i in range(act.size):  # the supports at b0 (Blahut-Arimoto only fades them)
+                s, n = solve_slope(b0, q0[i], dd, post[i], d2, tol_in, ctx.max_iter)
+                ctx.n_iter += n + 1
+                q0[i] = s.q
+        got = _cond_newton(b0, q0, post, wa, dd, d2, D2, tol_in)
+        if got is not None:
+            beta_n, qs_n, steps = got
+            ctx.n_iter += steps
+            upper, lower, Vn = _cond_certify(ctx, beta_n, qs_n, post, wa, act, dd)
+            if upper - lower <= target:
+                ctx.warm["cond"] = (beta_n, qs_n)
+                return upper, min(lower, upper), Vn, beta_n
+            qs = list(qs_n)
     lower = -math.inf
     sides: dict[str, tuple] = {}
 
@@ -493,14 +683,18 @@ def capped_candidates(ctx: _Ctx, rd1, cap: float, program: bool):
     """Achievable points of the capped problem once the cap binds: the tight construction
     (an optimal first layer and the conditional problem), feasible for every cap at least
     ``R(Q, D1)``, and with ``program`` (a cap above R(Q, D1)) the exponential-cone
-    program's repaired channel. Returns ``(candidates, lower_conditional, beta2, duals)``
-    with ``candidates`` a list of ``(I(X; X̂1 X̂2), Qj, method)``."""
+    program's repaired channel -- unless the tight construction is already within
+    ``ctx.tol / 2`` of the lower bound of the uncapped relaxation (``ctx.lower_uncapped``,
+    set by :func:`uncapped`), which certifies it. Returns
+    ``(candidates, lower_conditional, beta2, duals)`` with ``candidates`` a list of
+    ``(I(X; X̂1 X̂2), Qj, method)``."""
     Q1 = rd1[2]
     _up, lo_c, V, beta2 = conditional(ctx, Q1)
     Qt = Q1[:, :, None] * V
     cands = [(joint_info(ctx.p, Qt)[1], Qt, "tight first layer + conditional Blahut-Arimoto")]
     duals = None
-    if program and cap > rd1[0] + 1e-7:
+    settled = cands[0][0] <= ctx.lower_uncapped + ctx.tol / 2
+    if program and cap > rd1[0] + 1e-7 and not settled:
         got = capped_cvxpy(ctx, cap, margin=1e-10)
         if got is not None:
             Qc = ctx.repair(got[0])
