@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import brentq
+from scipy.special import rel_entr
 
 import leakage as lk
 from leakage.cipher._search import ball_interval
@@ -73,6 +75,32 @@ def test_tight_reading_agrees_for_a_refinable_triplet():
     assert math.isnan(b.L2_outer_bound) and not b.certified
     assert b.status == lk.results.Status.NOT_CERTIFIED
     assert b.L1_bound - b.L1 <= 1e-6
+
+
+def test_tight_reading_curve_agrees_for_a_refinable_triplet():
+    # Bernoulli/Hamming is refinable: R(Q, R(Q, D1), D1, D2) = R(Q, D2) (paper 000, Remark
+    # 5), so the uncertified tight curve must equal the certified R1=None curve; and the
+    # largest sum rate over the ball is h(q*) - h(D2) at q* = min(0.5, the ball's upper end)
+    kw = dict(D1=0.2, D2=0.1, r1=0.06, r2=0.1, alphas=np.linspace(0.0, 0.3, 40))
+    a = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", R1=None, **kw)
+    with pytest.warns(lk.errors.ConvergenceWarning, match="R1='tight' has no certified"):
+        b = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", R1="tight", **kw)
+
+    def h(q):
+        return -q * np.log2(q) - (1 - q) * np.log2(1 - q)
+
+    def kl_bits(q):
+        return float(rel_entr([q, 1 - q], [0.3, 0.7]).sum()) / np.log(2)
+
+    for alpha, x, y in zip(kw["alphas"], a, b, strict=True):
+        for name in ("L1", "L2_inner", "L2_outer", "max_rate1", "max_sum_rate"):
+            assert getattr(y, name) == pytest.approx(getattr(x, name), abs=1e-9), (alpha, name)
+        end = 0.5 if alpha >= kl_bits(0.5) else brentq(lambda t, a=alpha: kl_bits(t) - a, 0.3, 0.5)
+        assert y.max_sum_rate == pytest.approx(h(end) - h(0.1), abs=1e-9)
+        if alpha > 0:  # alpha = 0: the ball {P}, evaluated exactly
+            assert y.status == lk.results.Status.NOT_CERTIFIED
+    # the sweep reuses the smaller balls' results: types are not re-gridded per exponent
+    assert b[-1].n_evals <= 1500
 
 
 # Some generated cases stop at max_evals uncertified (e.g. p = 0.125, r1 = 0.25: gap 0.13,

@@ -12,10 +12,14 @@ Local polishing (bounded Brent for binary sources, SLSQP otherwise) from the bes
 raises the best value early. The result states the certified bound: no point of the ball
 has a value above ``bound`` (for a maximum). Without a Lipschitz constant or a cell bound
 the search is a plain grid (about 500 cells: down to ``500**(-1/(k-1))`` of the ball's
-size for ``k`` letters) plus local polishing, and the bound is ``nan``. In 1-D a search
-with ``inner`` starts from the two new shells of the interval; in 2-D and up the bounds
-of a cell that crosses the sphere use the cell cut by tangent planes of the ball
-(:func:`_clip_to_ball`), so they converge to second order there too.
+size for ``k`` letters; 64 cells for binary sources, where the Brent polishing makes an
+interior maximum exact) plus local polishing, and the bound is ``nan``; in a sweep
+(``inner``) it grids the new shells only and polishes again only when they beat the
+smaller ball's (already polished) best by more than ``tol`` (a flat maximum, such as
+``S - A`` of a refinable triplet, would otherwise be re-polished on rounding noise).
+In 1-D a search with ``inner`` starts from the two new shells of the interval; in 2-D
+and up the bounds of a cell that crosses the sphere use the cell cut by tangent planes
+of the ball (:func:`_clip_to_ball`), so they converge to second order there too.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import rel_entr
+
+GRID_1D = 64  # cells of an uncertified search over a binary source's interval
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +178,10 @@ def ball_extremum(
         _alpha_in, res_in = inner
         best, best_Q = sign * res_in.value, res_in.argopt.copy()
         inner_bound = sign * res_in.bound if math.isfinite(res_in.bound) else math.nan
+    # the smaller ball's best point was polished there already: polish again only when the
+    # new shells beat it by more than the tolerance (on a flat maximum, e.g. S - A for a
+    # refinable triplet, rounding noise would otherwise trigger a polish at every alpha)
+    best_in = best
     heap: list = []
     counter = 0
 
@@ -235,7 +245,10 @@ def ball_extremum(
             best, best_Q = val, Q
 
     def interior() -> bool:
-        """Whether the best point is not an end of the interval (binary sources)."""
+        """Whether the best point is not an end of the interval (binary sources) and, in
+        a sweep, beats the smaller ball's (polished) best by more than ``tol``."""
+        if not certified and inner is not None and best <= best_in + tol:
+            return False
         return k > 2 or bool(np.abs(V0[:, 0] - best_Q[0]).min() > 1e-12)
 
     if k == 2:  # the ends of the interval are points of the ball (often the maximizer)
@@ -247,7 +260,9 @@ def ball_extremum(
         consider(V)
     # the grid resolution of an uncertified search: relative to the whole ball
     root_radius = float(np.abs(V0 - V0.mean(axis=0)).sum(axis=1).max())
-    grid = 500.0 ** (-1.0 / (k - 1))  # an uncertified search's resolution: ~500 cells
+    # an uncertified search's resolution: ~500 cells; 1-D: 64 (Brent polishing makes an
+    # interior maximum exact, and a sweep over alpha grids every new shell at this scale)
+    grid = 1.0 / GRID_1D if k == 2 else 500.0 ** (-1.0 / (k - 1))
     polished = 0
     while heap and len(cache) < max_evals:
         neg_ub, _, V, radius = heapq.heappop(heap)
