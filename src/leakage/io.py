@@ -187,22 +187,20 @@ def _publish(tmp_name: str, target: Path, replace: bool) -> None:
     if replace:
         os.replace(tmp_name, target)
         return
+    appeared = OutputExistsError(
+        f"atomic_write: '{target}' appeared while this run was writing it (another run "
+        "wrote it first); nothing was replaced. Pass overwrite=True (--overwrite) to "
+        "replace it, or choose another output."
+    )
     try:
         os.link(tmp_name, target)  # atomic, fails if target exists
     except FileExistsError:
-        raise OutputExistsError(
-            f"atomic_write: '{target}' appeared while this run was writing it (another run "
-            "wrote it first); nothing was replaced. Pass overwrite=True (--overwrite) to "
-            "replace it, or choose another output."
-        ) from None
+        raise appeared from None
     except OSError:  # no hard links here (some network/FAT file systems): exclusive create
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            raise OutputExistsError(
-                f"atomic_write: '{target}' appeared while this run was writing it; nothing "
-                "was replaced. Pass overwrite=True (--overwrite) to replace it."
-            ) from None
+            raise appeared from None
         os.close(fd)
         os.replace(tmp_name, target)
         return

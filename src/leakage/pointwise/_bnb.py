@@ -67,34 +67,15 @@ import dataclasses
 import heapq
 import itertools
 import math
-import os
-import sys
 import time
 
 import numpy as np
 from scipy.optimize import linprog
 
+from .._highs import silent_highs
+
 _HIGHS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 _TOL = 1e-12
-
-
-def _silent_highs():
-    """A ``highspy.Highs`` with logging off. Its constructor prints a banner on the C-level
-    stdout before any option can be set (highspy 1.16): file descriptor 1 points at
-    ``os.devnull`` meanwhile (as in :mod:`leakage.qif._refinement`)."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    h.setOptionValue("output_flag", False)
-    return h
 
 
 def f_cols(V: np.ndarray, p_y: np.ndarray) -> np.ndarray:
@@ -363,7 +344,7 @@ class Search:
         import highspy
 
         if self._highs is None:
-            self._highs = _silent_highs()
+            self._highs = silent_highs()
         h = self._highs
         for key, val in _HIGHS.items():
             h.setOptionValue(key, val if tight else 1e-7)

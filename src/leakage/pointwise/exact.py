@@ -356,18 +356,7 @@ def _direction_regions(prob: Problem) -> bool:
 
 def _check_bnb_size(prob: Problem, fn: str) -> None:
     """The branch and bound enumerates the vertices of box regions: counted first."""
-    n_x, n_y = prob.p_xy.shape
-    if n_x > 12:
-        raise InvalidParameterError(
-            f"{fn}: the 'p_xy' argument must have |X| <= 12 (the ℓ1 ball needs 2^|X| "
-            f"inequalities); got |X| = {n_x} instead."
-        )
-    if len(prob.eps) > MAX_LETTERS:
-        raise InvalidParameterError(
-            f"{fn}: the 'eps' argument asks for {len(prob.eps):,} released letters, above the "
-            f"limit of {MAX_LETTERS}; a vertex uses at most |Y| = {n_y} letters, so give at "
-            "most that many budgets (the largest ones)."
-        )
+    n_x, n_y = _check_alphabets(prob, fn, "")
     directions = _direction_regions(prob)
     count = n_vertex_candidates(2**n_x - 2, n_x - directions, n_y, simplex=directions)
     if count > MAX_VERTEX_CANDIDATES:
@@ -388,12 +377,14 @@ def _size_ok(prob: Problem, fn: str) -> bool:
     return True
 
 
-def _check_size(prob: Problem, fn: str) -> None:
+def _check_alphabets(prob: Problem, fn: str, purpose: str) -> tuple[int, int]:
+    """The limits every exact method shares: |X| <= 12 and at most ``MAX_LETTERS``
+    budgets; ``purpose`` (e.g. " for exact enumeration") goes into the message."""
     n_x, n_y = prob.p_xy.shape
     if n_x > 12:
         raise InvalidParameterError(
-            f"{fn}: the 'p_xy' argument must have |X| <= 12 for exact enumeration (the ℓ1 "
-            f"ball needs 2^|X| inequalities); got |X| = {n_x} instead."
+            f"{fn}: the 'p_xy' argument must have |X| <= 12{purpose} (the ℓ1 ball needs "
+            f"2^|X| inequalities); got |X| = {n_x} instead."
         )
     if len(prob.eps) > MAX_LETTERS:
         raise InvalidParameterError(
@@ -401,6 +392,11 @@ def _check_size(prob: Problem, fn: str) -> None:
             f"limit of {MAX_LETTERS}; a vertex uses at most |Y| = {n_y} letters, so give at "
             "most that many budgets (the largest ones)."
         )
+    return n_x, n_y
+
+
+def _check_size(prob: Problem, fn: str) -> None:
+    n_x, n_y = _check_alphabets(prob, fn, " for exact enumeration")
     # the cone's rays come from subsets of |Y| - 1 of its |Y| + 2^|X| - 2 rows: counted
     # before any is examined
     subsets = math.comb(n_y + 2**n_x - 2, n_y - 1)

@@ -10,13 +10,12 @@ Espinoza, Meinicke, POST 2014): if ``B`` is not a post-processing of ``A`` there
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
+from .._highs import silent_highs
 from .._validation import as_channel, check_size, check_tolerance
 from ..errors import InvalidDistributionError, InvalidParameterError, SolverError
 from ._common import _PREFIX, _to_float
@@ -82,25 +81,6 @@ def _dual_lp(A: np.ndarray, B: np.ndarray, runs: tuple) -> np.ndarray | None:
     return None
 
 
-def _silent_highs():
-    """A ``highspy.Highs`` with logging off. Its constructor prints a banner on the C-level
-    stdout before any option can be set (highspy 1.16), which would corrupt a caller's
-    output (e.g. ``--json``): file descriptor 1 points at ``os.devnull`` meanwhile."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    h.setOptionValue("output_flag", False)
-    return h
-
-
 def _highs(
     M: sparse.csc_array,
     row_bounds: tuple[np.ndarray, np.ndarray],
@@ -112,7 +92,7 @@ def _highs(
     with HiGHS; (model status, x)."""
     import highspy
 
-    h = _silent_highs()
+    h = silent_highs()
     for key, value in options.items():
         h.setOptionValue(key, value)
     M = sparse.csc_array(M)

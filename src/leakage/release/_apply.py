@@ -211,11 +211,9 @@ def check_run(
     id, columns, policy, the release's exact leakage against its budgets, and the output
     paths (none of them the source; existing ones only with ``overwrite``)."""
     check_release(release, fn)
-    raw = check_key(key, insecure=insecure_key, func=fn)
-    rid = new_release_id() if release_id is None else check_release_id(release_id, func=fn)
-    column = check_column(column, func=fn, name="column")
-    kept = _check_keep(keep, release, column, fn)
-    _policy(unknown, release, fn)
+    skey, rid, column, kept = _check_draws(
+        release, key, release_id, column, keep, unknown, insecure_key, fn
+    )
     if isinstance(perms, bool) or not isinstance(perms, int) or not 0 <= perms <= 0o777:
         raise param_error(fn, "perms", "be a file mode in [0, 0o777], e.g. 0o600", perms)
     release.check(func=fn)
@@ -230,7 +228,7 @@ def check_run(
     return Plan(
         out=outp,
         audit_out=aud,
-        skey=stream_key(raw, rid),
+        skey=skey,
         release_id=rid,
         keep=kept,
         column=column,
@@ -239,6 +237,19 @@ def check_run(
         overwrite=bool(overwrite),
         perms=perms,
     )
+
+
+def _check_draws(
+    release: Release, key, release_id, column, keep, unknown, insecure_key: bool, fn: str
+) -> tuple[int, str, str, tuple[str, ...]]:
+    """What fixes the draws and the public columns, checked: the stream key, the release
+    id (a new one when None), the released column's name, the kept columns, the policy."""
+    raw = check_key(key, insecure=insecure_key, func=fn)
+    rid = new_release_id() if release_id is None else check_release_id(release_id, func=fn)
+    column = check_column(column, func=fn, name="column")
+    kept = _check_keep(keep, release, column, fn)
+    _policy(unknown, release, fn)
+    return stream_key(raw, rid), rid, column, kept
 
 
 def _check_keep(keep: Any, release: Release, column: str, fn: str) -> tuple[str, ...]:
@@ -336,11 +347,9 @@ def apply_frame(
     _seed_removed(seed, fn)
     check_release(release, fn)
     check_instance(frame, pd.DataFrame, func=fn, name="frame", what="a pandas DataFrame")
-    raw = check_key(key, insecure=insecure_key, func=fn)
-    rid = new_release_id() if release_id is None else check_release_id(release_id, func=fn)
-    column = check_column(column, func=fn, name="column")
-    kept = _check_keep(keep, release, column, fn)
-    _policy(unknown, release, fn)
+    skey, rid, column, kept = _check_draws(
+        release, key, release_id, column, keep, unknown, insecure_key, fn
+    )
     release.check(func=fn)
     for c in (release.useful, *kept):
         if c not in frame.columns:
@@ -349,7 +358,7 @@ def apply_frame(
             )
     values = frame[release.useful].to_numpy()
     codes, ok = release_codes(release, values, 0, unknown, fn, "frame")
-    letters = released_letters(release, codes, stream_key(raw, rid), 0)
+    letters = released_letters(release, codes, skey, 0)
     out = frame.loc[ok, list(kept)].copy()
     out[column] = pd.Categorical.from_codes(letters[ok], release.labels_u)
     out.attrs["release_id"] = rid
