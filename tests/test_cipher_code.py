@@ -342,7 +342,7 @@ def test_binary_n20_builds_and_covers():
 # permutation that sorts a block, greedy picks on gains); the dense cover matrices over
 # all k^n sequences (``_SPARSE_COVERS = False``, the code before issue 18) stay as the
 # reference. Both must build the very same code, also where the candidate pools are
-# restricted (budgets) and where the sparse path hands a type or its cells to the dense
+# restricted (budgets) and where the sparse path hands a type to the dense
 # one.
 METRIC_F = [[0.0, 0.3, 0.7], [0.3, 0.0, 0.4], [0.7, 0.4, 0.0]]  # a metric, not integral
 SPARSE_CASES = [
@@ -395,12 +395,12 @@ def _same_code(a, b):
         {},  # as shipped
         {"COVER_BUDGET": 1, "CELL_BUDGET": 1},  # every pool restricted to whole classes
         {"COVER_BUDGET": 64, "CELL_BUDGET": 8},  # restricted, several classes fit
-        {"CELL_ENTRIES": 1},  # sparse first layer, dense cells
+        {"CELL_ENTRIES": 1},  # one cell per batch
         {"CELL_ENTRIES": 40},  # cells covered in many small batches
         {"SPARSE_ENTRIES": 0},  # every type handed to the dense path
         {"MAX_BALL": 1},  # balls too large: dense path
     ],
-    ids=["default", "restricted", "budgets", "dense-cells", "batches", "dense", "no-ball"],
+    ids=["default", "restricted", "budgets", "one-cell", "batches", "dense", "no-ball"],
 )
 def test_type_class_build_equals_the_dense_reference(case, limits, monkeypatch):
     import leakage.cipher._code as code_mod
@@ -579,7 +579,12 @@ def test_evaluation_never_enumerates_all_blocks(monkeypatch, tmp_path):
     "limits, layer",
     [
         ({"SPARSE_ENTRIES": 0, "DENSE_LIMIT": 10}, "first-layer"),
-        ({"CELL_ENTRIES": 1, "DENSE_LIMIT": 1}, "second-layer"),
+        # the dense path (the reference, and the fallback of a type whose sparse first
+        # layer is too large): small first-layer pools, cells with the whole pool
+        (
+            {"SPARSE_ENTRIES": 0, "COVER_BUDGET": 1, "CELL_BUDGET": 2**30, "DENSE_LIMIT": 2**12},
+            "second-layer",
+        ),
     ],
 )
 def test_a_dense_cover_above_the_limit_is_refused_before_allocating(limits, layer, monkeypatch):

@@ -413,7 +413,8 @@ def _covers(
         coef = d00 - d01 - d10 + d11
         wx, wc = np.bitwise_count(mX[1]).astype(np.int64), np.bitwise_count(mC[1])
         ws = np.arange(n + 1, dtype=np.float64)  # the column weights: thresholds per weight
-        for w in np.unique(wx):  # rows of one weight share the thresholds (<= n+1 groups)
+        # rows of one weight share the thresholds (<= n + 1 groups; np.unique would hash)
+        for w in np.flatnonzero(np.bincount(wx, minlength=n + 1)).tolist():
             rows = np.flatnonzero(wx == w)
             base = d00 * n + (d10 - d00) * w + (d01 - d00) * ws
             if coef == 0:
@@ -688,9 +689,11 @@ def _greedy_groups(
     flat_c = E[valid]
     flat_r = np.broadcast_to(np.arange(E.shape[0])[:, None], E.shape)[valid]
     gain = np.bincount(flat_c, minlength=ncols).astype(np.int64)
-    order = np.argsort(flat_c, kind="stable")
-    csc_rows = flat_r[order]
-    cptr = np.searchsorted(flat_c[order], np.arange(ncols + 1))
+    # the rows of each column (in increasing order): one sort of (column, row) keys
+    nr = max(E.shape[0], 1)
+    ckey = np.sort(flat_c.astype(np.int64) * nr + flat_r)
+    csc_rows = ckey % nr
+    cptr = np.searchsorted(ckey, np.arange(ncols + 1, dtype=np.int64) * nr)
     gstart = np.searchsorted(col_group, np.arange(groups + 1))
     has_cols = np.flatnonzero(gstart[1:] > gstart[:-1])
     left = np.bincount(row_group, minlength=groups)
@@ -1088,31 +1091,60 @@ def _sparse_books(
     chosen, assign = _greedy_entries(E1, k1**n, cover1, padded=False)
     del E1
     Y = _decode(np.array(chosen, dtype=np.int64), n, k1, dt)
-    if T.shape[0] * ball2.shape[0] > CELL_ENTRIES:  # dense cells: cheaper here
-        return Y, dense.cells(T, Y, assign)
-    # the second layer, in batches of whole cells (rows in the order of T)
-    by_cell = np.argsort(assign, kind="stable")
-    rstart = np.searchsorted(assign[by_cell], np.arange(len(chosen) + 1))
-    per_batch = max(1, CELL_ENTRIES // max(ball2.shape[0], 1))
-    zs: list[np.ndarray] = []
-    j0 = 0
-    while j0 < len(chosen):
-        j1 = j0 + 1
-        while j1 < len(chosen) and rstart[j1 + 1] - rstart[j0] <= per_batch:
-            j1 += 1
-        rows = by_cell[rstart[j0] : rstart[j1]]
-        zs += _cell_books(
-            T, mT, rows, assign[rows] - j0, Y[j0:j1], ball2, d1, d2, D1, D2, metric, cache
-        )
-        j0 = j1
-    return Y, zs
+    return Y, _cell_books(T, mT, assign, Y, ball2, d1, d2, D1, D2, metric, cache)
+
+
+def _joint_pool(
+    yq: tuple[int, ...], d2: np.ndarray, n: int, D1: float, D2: float, metric: bool, cache: dict
+):
+    """The candidate classes of the cells of a first-layer codeword of type ``yq``, as
+    :class:`_DenseCovers` pools them: joint types with the codeword (codes increasing, as
+    :func:`_joint_classes`), their sizes and the pool size. With one metric the pool is the
+    candidates within ``D1 + D2`` of the codeword (whole classes: the distortion of a
+    candidate to the codeword is a function of their joint type)."""
+    key = ("joint", yq)
+    if key not in cache:
+        k2 = d2.shape[1]
+        jc, js, reps = _joint_classes(yq, k2, n)
+        if metric:
+            y0 = np.repeat(np.arange(len(yq)), yq)
+            near = _covers(y0[None, :], reps, d2, D1 + D2)[0]
+            jc, js = jc[near], js[near]
+        cache[key] = jc, js, int(js.sum()) if metric else k2**n
+    return cache[key]
+
+
+def _orbit_ball(
+    code: int, yq: tuple[int, ...], k: int, ball2: np.ndarray, k2: int, jc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The second-layer ball of the canonical block of an orbit, and the class of each
+    member.
+
+    The orbit ``code`` (:func:`_classes` of a block with a codeword of type ``yq``) fixes
+    the counts :math:`N_{rm}` of positions where the codeword has letter ``r`` and the
+    block letter ``m``. In canonical coordinates (positions sorted by the pair (codeword
+    letter, block letter)) the codeword is sorted and the block is ``m`` repeated
+    :math:`N_{rm}` times within each codeword letter ``r``. Returns the ball of that block
+    (letters, canonical coordinates; :func:`_ball_entries` of ``ball2``, the ball of the
+    sorted block of the type) and, per member, its position in ``jc`` (-1 when its joint
+    type with the codeword is not a candidate class)."""
+    k1 = len(yq)
+    n = ball2.shape[1]
+    digits = [(code // (n + 1) ** e) % (n + 1) for e in range(k1 * k - 1, -1, -1)]
+    x_can = np.repeat(np.tile(np.arange(k), k1), digits).astype(ball2.dtype)
+    y_can = np.repeat(np.arange(k1), yq)
+    B = _decode(_ball_entries(x_can[None, :], ball2, k2)[0], n, k2, ball2.dtype)
+    lab = _classes(_masks(B, k2), _masks(y_can[None, :], k1)[:, 0], n)
+    if jc.size == 0:
+        return B, np.full(B.shape[0], -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(jc, lab), jc.size - 1)
+    return B, np.where(jc[pos] == lab, pos, -1)
 
 
 def _cell_books(
     T: np.ndarray,
     mT: np.ndarray,
-    rows: np.ndarray,
-    cell: np.ndarray,
+    assign: np.ndarray,
     Y: np.ndarray,
     ball2: np.ndarray,
     d1: np.ndarray,
@@ -1122,65 +1154,106 @@ def _cell_books(
     metric: bool,
     cache: dict,
 ) -> list[np.ndarray]:
-    """The second-layer codebooks of the first-layer codewords ``Y`` (one cell each: the
-    rows ``rows`` of ``T`` with ``cell`` their codeword, every cell's rows increasing), as
-    :class:`_DenseCovers` builds them: candidates the balls of the cell's blocks, kept as
-    :func:`_restricted_pool` keeps them, covered by :func:`_greedy_groups`."""
-    n, k1, k2 = T.shape[1], d1.shape[1], d2.shape[1]
+    r"""The second-layer codebooks of the first-layer codewords ``Y`` of the type class
+    ``T`` (``assign``: the codeword of each block), as :class:`_DenseCovers` builds them,
+    from a sparse cover holding only the candidates each block can use.
+
+    A cell's blocks fall into orbits under the permutations of positions that fix its
+    codeword ``y`` (their joint types with ``y``), and its candidate pool is a union of
+    whole classes of candidates (joint types with ``y``). Which classes
+    :func:`_restricted_pool` keeps is found from the ball of one canonical block per
+    orbit (:func:`_orbit_ball`: :func:`_take_classes` on the class counts, the class sizes
+    being multinomials); the kept members of that ball, carried to each block of the
+    orbit by the permutation that sorts the pairs (codeword letter, block letter), are
+    exactly that block's row of the dense cover matrix. So the cover has one entry per
+    (block, usable candidate) instead of (block, pool member), and no cell ever scans the
+    ``k^n`` sequences. Cells are covered in batches of at most ``CELL_ENTRIES`` entries by
+    :func:`_greedy_groups`."""
+    n, k = T.shape[1], mT.shape[0]
+    k1, k2 = d1.shape[1], d2.shape[1]
     groups = Y.shape[0]
-    E2 = _ball_entries(T[rows], ball2, k2)
-    uniq2, inv2 = np.unique(E2.ravel(), return_inverse=True)
-    del E2
-    U = uniq2.size
-    Z2 = _decode(uniq2, n, k2, T.dtype)
-    mZ2 = _masks(Z2, k2)
-    # one candidate column per (cell, member) pair, cell by cell, members increasing
-    pairs, pinv = np.unique(np.repeat(cell, ball2.shape[0]) * U + inv2, return_inverse=True)
-    del inv2
-    pinv = pinv.reshape(rows.size, -1)
-    pair_cell, pair_u = pairs // U, pairs % U
-    pstart = np.searchsorted(pair_cell, np.arange(groups + 1))
-    rstart = np.searchsorted(cell, np.arange(groups + 1))
-    ok = np.ones(pairs.size, dtype=bool)
-    # _DenseCovers' pool with one metric: the candidates within D1 + D2 of y. Members of
-    # a cell's balls all are (triangle inequality), checked unless integer distortions
-    # make it exact: sums <= floor(n D2 + 1e-9) + floor(n D1 + 1e-9) <= n (D1 + D2) + 1e-9
-    integral = bool(np.all(d1 == np.round(d1)) and np.all(d2 == np.round(d2)))
-    bound = math.floor(D1 * n + 1e-9) + math.floor(D2 * n + 1e-9)
-    check_near = metric and not (integral and bound <= (D1 + D2) * n + 1e-9)
-    for j in range(groups):
-        p0, p1 = pstart[j], pstart[j + 1]
-        if check_near and p1 > p0:
-            u = pair_u[p0:p1]
-            ok[p0:p1] = _covers(Y[j : j + 1], Z2[u], d2, D1 + D2, mZ2[:, u])[0]
+    by_cell = np.argsort(assign, kind="stable")
+    rstart = np.searchsorted(assign[by_cell], np.arange(groups + 1))
+    mY = _masks(Y, k1)
+    orbits: dict = {}  # (yq, code) -> (ball, class positions): this type's orbits
+    kept: list[np.ndarray] = []  # per orbit of a cell: the usable ball members
+    row_orbit = np.empty(T.shape[0], dtype=np.int64)
+    width = np.zeros(groups, dtype=np.int64)  # the largest row of each cell
+    for j in range(groups):  # a loop over codewords, not letters or blocks
+        R = by_cell[rstart[j] : rstart[j + 1]]
+        if R.size == 0:
+            continue
         yq = tuple(int(c) for c in np.bincount(Y[j], minlength=k1))
-        if ("joint", yq) not in cache:
-            jc, js, reps = _joint_classes(yq, k2, n)
-            if metric:  # the classes of that pool: joint types with y within D1 + D2
-                y0 = np.repeat(np.arange(k1), yq)
-                near = _covers(y0[None, :], reps, d2, D1 + D2)[0]
-                jc, js = jc[near], js[near]
-            cache["joint", yq] = jc, js, int(js.sum()) if metric else k2**n
-        jc, js, pool_size = cache["joint", yq]
-        size = rstart[j + 1] - rstart[j]
-        if size * pool_size > CELL_BUDGET:  # _restricted_pool keeps joint types
-            u, okj = pair_u[p0:p1], ok[p0:p1]
-            ymask = _masks(Y[j : j + 1], k1)[:, 0]
-            pos = np.searchsorted(jc, _classes(mZ2[:, u], ymask, n))
-            pos = np.where(okj, np.minimum(pos, jc.size - 1), 0)
-            mine = np.arange(rstart[j], rstart[j + 1])
-            _, rep, n_j = np.unique(
-                _classes(mT[:, rows[mine]], ymask, n), return_index=True, return_counts=True
-            )
-            local = pinv[mine[rep]] - p0  # the representatives' pairs
-            cnt = np.stack([np.bincount(pos[r][okj[r]], minlength=jc.size) for r in local])
-            take = _take_classes(cnt.astype(np.float64), js, n_j, int(size), CELL_BUDGET)
-            ok[p0:p1] = okj & take[pos]
-    col = np.cumsum(ok) - 1
-    col[~ok] = -1
-    keep = np.flatnonzero(ok)
-    picks = _greedy_groups(col[pinv], cell, pair_cell[keep], groups)
-    return [Z2[pair_u[keep[p]]].astype(np.int64) for p in picks]
+        jc, js, pool_size = _joint_pool(yq, d2, n, D1, D2, metric, cache)
+        codes, inv, n_j = np.unique(
+            _classes(mT[:, R], mY[:, j], n), return_inverse=True, return_counts=True
+        )
+        infos = []
+        for c in codes.tolist():
+            if (yq, c) not in orbits:
+                orbits[yq, c] = _orbit_ball(c, yq, k, ball2, k2, jc)
+            infos.append(orbits[yq, c])
+        if R.size * pool_size > CELL_BUDGET:  # _restricted_pool keeps whole classes
+            cnt = np.stack([np.bincount(pos[pos >= 0], minlength=jc.size) for _, pos in infos])
+            take = _take_classes(cnt.astype(np.float64), js, n_j, int(R.size), CELL_BUDGET)
+        else:
+            take = np.ones(jc.size, dtype=bool)
+        row_orbit[R] = len(kept) + inv.reshape(-1)
+        for B, pos in infos:
+            kept.append(B[(pos >= 0) & take[np.maximum(pos, 0)]] if jc.size else B[:0])
+        width[j] = max(b.shape[0] for b in kept[-len(infos) :])
+    ft = np.float32 if k2**n <= 2**24 else np.float64
+    power = (k2 ** np.arange(n - 1, -1, -1, dtype=np.int64)).astype(ft)
+    table = np.empty(k2**n, dtype=np.int32) if k2**n <= 2**26 else None
+    zs: list[np.ndarray] = []
+    j0 = 0
+    while j0 < groups:  # batches of whole cells
+        j1, wmax = j0 + 1, int(width[j0])
+        while j1 < groups:
+            w = max(wmax, int(width[j1]))
+            if (rstart[j1 + 1] - rstart[j0]) * w > CELL_ENTRIES:
+                break
+            j1, wmax = j1 + 1, w
+        rows = by_cell[rstart[j0] : rstart[j1]]
+        cell = assign[rows] - j0
+        key = Y[assign[rows]].astype(np.int32) * k + T[rows]
+        P = power[np.argsort(key, axis=1, kind="stable")]  # canonical position -> weight
+        E = np.full((rows.size, max(wmax, 1)), -1, dtype=np.int64)
+        orb = row_orbit[rows]
+        by_orb = np.argsort(orb, kind="stable")
+        ostart = np.flatnonzero(np.r_[True, orb[by_orb][1:] != orb[by_orb][:-1], True])
+        for a, b in zip(ostart[:-1].tolist(), ostart[1:].tolist(), strict=True):
+            B = kept[int(orb[by_orb[a]])]
+            if B.shape[0]:
+                sel = by_orb[a:b]
+                E[sel, : B.shape[0]] = P[sel] @ B.T.astype(ft)  # exact integer indices
+        # per cell: its candidates, numbered in increasing order after the earlier cells'
+        cols = np.full(E.shape, -1, dtype=np.int64)
+        cand: list[np.ndarray] = []
+        col_group: list[np.ndarray] = []
+        off = 0
+        cs = np.searchsorted(cell, np.arange(j1 - j0 + 1))
+        for g in range(j1 - j0):
+            part = E[cs[g] : cs[g + 1]]
+            ok = part >= 0
+            u = np.sort(part[ok])  # np.unique, by a plain sort (no hashing)
+            u = u[np.r_[True, u[1:] != u[:-1]]] if u.size else u
+            if table is not None:
+                table[u] = np.arange(off, off + u.size, dtype=np.int32)
+                cols[cs[g] : cs[g + 1]][ok] = table[part[ok]]
+            else:
+                cols[cs[g] : cs[g + 1]][ok] = off + np.searchsorted(u, part[ok])
+            cand.append(u)
+            col_group.append(np.full(u.size, g, dtype=np.int64))
+            off += u.size
+        del E
+        allc = np.concatenate(cand) if cand else np.zeros(0, dtype=np.int64)
+        picks = _greedy_groups(
+            cols, cell, np.concatenate(col_group) if col_group else allc, j1 - j0
+        )
+        zs += [_decode(allc[p], n, k2, T.dtype).astype(np.int64) for p in picks]
+        j0 = j1
+    return zs
 
 
 @dataclasses.dataclass
