@@ -159,13 +159,13 @@ CASES = [
         "build-n-1e9",
         lambda c, t: Cipher.build(P2, HAM, HAM, **{**BUILD, "n": 10**9}),
         IPE,
-        "above the limit of 22 letters per block",
+        "above the limit of 24 letters per block",
     ),
     (
         "build-n-1e12",
         lambda c, t: Cipher.build(P2, HAM, HAM, **{**BUILD, "n": 10**12}),
         IPE,
-        "above the limit of 22 letters per block",
+        "above the limit of 24 letters per block",
     ),
     (
         "build-n-past-the-64-bit-masks",

@@ -598,3 +598,18 @@ def test_a_dense_cover_above_the_limit_is_refused_before_allocating(limits, laye
     assert f"the {layer} cover of type (" in msg and "np.int" not in msg
     assert "DENSE_LIMIT" in msg and "Lower n" in msg
     assert "'n' argument" in msg
+
+
+def test_masks_set_bit_t_for_the_letter_at_position_t():
+    from leakage.cipher import _code as cm
+
+    rng = np.random.default_rng(3)
+    for n, k, rows in ((1, 2, 5), (8, 3, 17), (24, 2, 2**20 + 3), (63, 4, 9), (0, 2, 4)):
+        S = rng.integers(0, k, (rows, n)).astype(np.int8)
+        m = cm._masks(S, k)
+        assert m.shape == (k, rows) and m.dtype == np.uint64
+        for r in (0, rows // 2, rows - 1):
+            for a in range(k):
+                want = sum(1 << t for t in range(n) if S[r, t] == a)
+                assert int(m[a, r]) == want
+    assert cm._masks(np.zeros((0, 5), np.int8), 3).shape == (3, 0)

@@ -49,12 +49,12 @@ from ..ratedistortion import as_distortion_arg
 
 #: Largest number of sequences (source or reproduction, ``k^n``) of a block: the build's
 #: dense fallback and :meth:`SuccessiveRefinementCipher.message_channels` enumerate them
-#: (binary ``n <= 22``: 1.6 GB peak for the issue-18 case; the other figures go per type).
-MAX_SEQUENCES = 2**22
+#: (binary ``n <= 24``; the build and the other figures go per type class).
+MAX_SEQUENCES = 2**24
 #: Largest blocklength for any alphabet (one bit per position in 64-bit masks).
 MAX_BLOCKLENGTH = 63
 #: Largest number of key bits per block and layer (``floor(n r_i)``): a bin never holds
-#: more than ``MAX_SEQUENCES`` codewords, so at most 22 of them ever mask an index.
+#: more than ``MAX_SEQUENCES`` codewords, so at most 24 of them ever mask an index.
 MAX_KEY_BITS = 62
 #: Largest number of blocklengths :func:`finite_n_report` builds codes for in one call.
 MAX_REPORT_ROWS = 64
@@ -214,7 +214,8 @@ def _key_bits(n: int, r1: float, r2: float, *, func: str) -> tuple[int, int]:
             raise InvalidParameterError(
                 f"{func}: the '{name}' argument asks for floor(n {name}) = {bits:,} key bits "
                 f"per block, above the limit of {MAX_KEY_BITS} key bits per block. A bin "
-                f"never holds more than {MAX_SEQUENCES:,} codewords, so at most 22 key bits "
+                f"never holds more than {MAX_SEQUENCES:,} codewords, so at most "
+                f"{MAX_SEQUENCES.bit_length() - 1} key bits "
                 f"ever mask an index; lower {name} to at most {MAX_KEY_BITS / n:.6g} bits "
                 "per symbol."
             )
@@ -380,10 +381,16 @@ def _take_classes(
 def _masks(S: np.ndarray, k: int) -> np.ndarray:
     """Per-letter bitmasks of sequences (n <= 63): ``out[a, i]`` has bit t set iff
     ``S[i, t] == a``."""
-    w = np.left_shift(np.uint64(1), np.arange(S.shape[1], dtype=np.uint64))
-    return np.stack(
-        [((S == a).astype(np.uint64) * w).sum(axis=1, dtype=np.uint64) for a in range(k)]
-    )
+    rows, n = S.shape
+    out = np.empty((k, rows), dtype=np.uint64)
+    nb = -(-n // 8)
+    buf = np.zeros((max(1, min(rows, 2**20)), 8), dtype=np.uint8)  # little-endian: byte b, bit j
+    for s0 in range(0, rows, buf.shape[0]):  # is position 8 b + j, so bit t of the uint64
+        part = S[s0 : s0 + buf.shape[0]]
+        for a in range(k):
+            buf[: part.shape[0], :nb] = np.packbits(part == a, axis=1, bitorder="little")
+            out[a, s0 : s0 + part.shape[0]] = buf[: part.shape[0]].view("<u8")[:, 0]
+    return out
 
 
 def _covers(
@@ -501,9 +508,10 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
 
 # ------------------------------------------------------------ per type class (sparse)
 #: Largest number of (block, candidate) entries of the sparse cover of one type class
-#: (the candidates within the level of each block, int32: 1 GiB) before the build falls
-#: back to the dense cover matrix for that type.
-SPARSE_ENTRIES = 2**28
+#: (the candidates within the level of each block; generated chunk by chunk, never held
+#: at once: a bound on time, not memory) before the build falls back to the dense cover
+#: matrix for that type.
+SPARSE_ENTRIES = 2**32
 #: The same for the second-layer cells of one type (sorted, so kept smaller): above it
 #: the cells are covered densely (their pools are then restricted and small).
 CELL_ENTRIES = 2**24
@@ -704,12 +712,19 @@ def _greedy_groups(
     seg[has_cols] = np.arange(has_cols.size)
     rec_g, rec_c = [], []
     active = np.flatnonzero(left > 0)
+    # key = gain * S + tie, kept up to date (and a sentinel past the end for reduceat):
+    # each round reduces only the column ranges of the groups still active
+    key = np.zeros(ncols + 1, dtype=np.int64)
+    key[:ncols] = gain * S + tie
+    gain = key[:ncols]  # decremented in units of S below
+    idx = np.empty(2 * groups, dtype=np.intp)
     while active.size:
         if np.any(seg[active] < 0):
             best_gain = np.zeros(1)
         else:
-            key = gain * S + tie
-            best = np.maximum.reduceat(key, gstart[has_cols])[seg[active]]
+            ia = idx[: 2 * active.size]
+            ia[0::2], ia[1::2] = gstart[active], gstart[active + 1]
+            best = np.maximum.reduceat(key, ia)[0::2]
             best_gain, j = best // S, S - 1 - best % S
         if np.any(best_gain == 0):
             raise InvalidParameterError(
@@ -726,10 +741,9 @@ def _greedy_groups(
         left -= np.bincount(row_group[newly], minlength=groups)
         cols = E[newly]
         cols = cols[cols >= 0]
-        if cols.size * 8 < ncols:
-            np.subtract.at(gain, cols, 1)
-        else:
-            gain -= np.bincount(cols, minlength=ncols)
+        if cols.size:  # the columns of the active groups: a range of them
+            lo, hi = int(cols.min()), int(cols.max()) + 1
+            gain[lo:hi] -= np.bincount(cols - lo, minlength=hi - lo) * S
         active = np.flatnonzero(left > 0)
     if not rec_g:
         return [np.zeros(0, dtype=np.int64) for _ in range(groups)]
@@ -1082,14 +1096,16 @@ def _sparse_books(
         ball1 = ball1[take[pos]]  # a candidate's type is the type of its ball entry
     if T.shape[0] * ball1.shape[0] > SPARSE_ENTRIES:
         return None
-    E1 = _ball_entries(T, ball1, k1)
     mT = _masks(T, k)
 
     def cover1(c: int) -> np.ndarray:
         return _covers(T, _decode(np.array([c]), n, k1, dt), d1, D1, mX=mT)[:, 0]
 
-    chosen, assign = _greedy_entries(E1, k1**n, cover1, padded=False)
-    del E1
+    # the greedy of _greedy_entries on the entries of _ball_entries, streamed (never the
+    # |T| x |ball1| matrix); columns from joint types where the symmetry allows
+    from ._stream import ball_columns, greedy_ball_cover
+
+    chosen, assign = greedy_ball_cover(T, ball1, k1, k1**n, ball_columns(T, ball1, k1) or cover1)
     Y = _decode(np.array(chosen, dtype=np.int64), n, k1, dt)
     return Y, _cell_books(T, mT, assign, Y, ball2, d1, d2, D1, D2, metric, cache)
 
@@ -1203,6 +1219,7 @@ def _cell_books(
             kept.append(B[(pos >= 0) & take[np.maximum(pos, 0)]] if jc.size else B[:0])
         width[j] = max(b.shape[0] for b in kept[-len(infos) :])
     ft = np.float32 if k2**n <= 2**24 else np.float64
+    it = np.int32 if k2**n < 2**31 else np.int64
     power = (k2 ** np.arange(n - 1, -1, -1, dtype=np.int64)).astype(ft)
     table = np.empty(k2**n, dtype=np.int32) if k2**n <= 2**26 else None
     zs: list[np.ndarray] = []
@@ -1218,7 +1235,7 @@ def _cell_books(
         cell = assign[rows] - j0
         key = Y[assign[rows]].astype(np.int32) * k + T[rows]
         P = power[np.argsort(key, axis=1, kind="stable")]  # canonical position -> weight
-        E = np.full((rows.size, max(wmax, 1)), -1, dtype=np.int64)
+        E = np.full((rows.size, max(wmax, 1)), -1, dtype=it)
         orb = row_orbit[rows]
         by_orb = np.argsort(orb, kind="stable")
         ostart = np.flatnonzero(np.r_[True, orb[by_orb][1:] != orb[by_orb][:-1], True])
@@ -1228,7 +1245,7 @@ def _cell_books(
                 sel = by_orb[a:b]
                 E[sel, : B.shape[0]] = P[sel] @ B.T.astype(ft)  # exact integer indices
         # per cell: its candidates, numbered in increasing order after the earlier cells'
-        cols = np.full(E.shape, -1, dtype=np.int64)
+        # (E becomes the column matrix in place)
         cand: list[np.ndarray] = []
         col_group: list[np.ndarray] = []
         off = 0
@@ -1236,16 +1253,18 @@ def _cell_books(
         for g in range(j1 - j0):
             part = E[cs[g] : cs[g + 1]]
             ok = part >= 0
-            u = np.sort(part[ok])  # np.unique, by a plain sort (no hashing)
+            v = part[ok]
+            u = np.sort(v)  # np.unique, by a plain sort (no hashing)
             u = u[np.r_[True, u[1:] != u[:-1]]] if u.size else u
             if table is not None:
                 table[u] = np.arange(off, off + u.size, dtype=np.int32)
-                cols[cs[g] : cs[g + 1]][ok] = table[part[ok]]
+                part[ok] = table[v]
             else:
-                cols[cs[g] : cs[g + 1]][ok] = off + np.searchsorted(u, part[ok])
+                part[ok] = off + np.searchsorted(u, v)
             cand.append(u)
             col_group.append(np.full(u.size, g, dtype=np.int64))
             off += u.size
+        cols = E
         del E
         allc = np.concatenate(cand) if cand else np.zeros(0, dtype=np.int64)
         picks = _greedy_groups(
@@ -1311,9 +1330,9 @@ class SuccessiveRefinementCipher:
         d1, d2 : array-like or {"hamming", "abs", "squared"}
             Distortion matrices of the two layers (one row per source letter).
         n : int
-            Blocklength, ``1 <= n`` with ``k**n <= MAX_SEQUENCES`` (2**22) for the largest
-            alphabet ``k`` of ``p``, ``d1`` and ``d2`` (binary: ``n <= 22``, ternary:
-            ``n <= 13``), and ``n <= 63``. Checked before anything is computed; a cover
+            Blocklength, ``1 <= n`` with ``k**n <= MAX_SEQUENCES`` (2**24) for the largest
+            alphabet ``k`` of ``p``, ``d1`` and ``d2`` (binary: ``n <= 24``, ternary:
+            ``n <= 15``), and ``n <= 63``. Checked before anything is computed; a cover
             matrix above ``DENSE_LIMIT`` entries is refused before it is allocated.
         D1, D2 : float
             Distortion levels (finite, >= 0).
@@ -2152,7 +2171,7 @@ def finite_n_report(
         As in :meth:`SuccessiveRefinementCipher.build`.
     ns : iterable of int
         Blocklengths, at most ``MAX_REPORT_ROWS`` (64) of them, each an integer within
-        the limit of :meth:`~SuccessiveRefinementCipher.build` (binary: ``n <= 22``).
+        the limit of :meth:`~SuccessiveRefinementCipher.build` (binary: ``n <= 24``).
         All are checked before any code is built; nothing is truncated (``2.5`` is
         refused).
 
