@@ -512,8 +512,9 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
 #: at once: a bound on time, not memory) before the build falls back to the dense cover
 #: matrix for that type.
 SPARSE_ENTRIES = 2**32
-#: The same for the second-layer cells of one type (sorted, so kept smaller): above it
-#: the cells are covered densely (their pools are then restricted and small).
+#: Largest number of (block, candidate) entries, padded, of one batch of second-layer
+#: cells covered at once by :func:`_greedy_groups` (int32: 64 MiB; a batch holds at least
+#: one cell).
 CELL_ENTRIES = 2**24
 #: Largest distortion ball (reproductions within a level of one block) enumerated.
 MAX_BALL = 2**20
@@ -1059,7 +1060,6 @@ def _sparse_books(
     D2: float,
     metric: bool,
     cache: dict,
-    dense: _DenseCovers,
 ) -> tuple[np.ndarray, list[np.ndarray]] | None:
     r"""The codebooks of type ``Q`` that :class:`_DenseCovers` builds, computed per type
     class: None when the balls or the sparse covers are too large (then the dense path
@@ -1071,7 +1071,9 @@ def _sparse_books(
     with :math:`|\mathcal T_Q|\,|B|` entries instead of :math:`|\mathcal T_Q|\,k^n`.
     Which candidates :func:`_restricted_pool` would keep depends only on types and joint
     types (:func:`_take_classes` on counts from one ball per orbit, class sizes as
-    multinomials), and :func:`_greedy_entries` picks what :func:`_greedy_cover` picks."""
+    multinomials), and :func:`._stream.greedy_ball_cover` picks what :func:`_greedy_entries`
+    (on the whole sparse cover) and :func:`_greedy_cover` (on the dense one) pick; the
+    cells are covered by :func:`_cell_books`."""
     if not _SPARSE_COVERS:
         return None
     k, k1, k2 = len(Q), d1.shape[1], d2.shape[1]
@@ -1372,7 +1374,7 @@ class SuccessiveRefinementCipher:
             kl = float(np.sum(q[on] * (np.log2(q[on]) - logp[on])))
             if kl > alpha + delta + 1e-12:
                 continue
-            books = _sparse_books(Q, d1v, d2v, n, D1, D2, metric, cache, dense)
+            books = _sparse_books(Q, d1v, d2v, n, D1, D2, metric, cache)
             Y, zs = books if books is not None else dense(Q)
             types.append(Q)
             book_y.append(Y.astype(np.int64))
