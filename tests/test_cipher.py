@@ -15,7 +15,7 @@ from scipy.special import rel_entr
 import leakage as lk
 from leakage.cipher._search import ball_interval
 from leakage.ratedistortion import binary_entropy as hb
-from leakage.ratedistortion import rate_distortion
+from leakage.ratedistortion import rate_distortion, successive_refinement_rate
 
 LN2 = math.log(2)
 
@@ -64,27 +64,53 @@ def test_remark6_closed_forms(p, D1, D2, r1, r2, alpha):
 
 
 def test_tight_reading_agrees_for_a_refinable_triplet():
+    # one Hamming distortion: every source is successively refinable (Equitz & Cover
+    # 1991), so the tight reading is the uncapped one, certified with the same bounds
     kw = dict(D1=0.2, D2=0.1, r1=0.06, r2=0.1, alpha=0.05)
     a = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", R1=None, **kw)
+    b = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", R1="tight", **kw)
+    for name in ("L1", "L2_inner", "L2_outer", "L1_bound", "L2_inner_bound", "L2_outer_bound"):
+        assert getattr(b, name) == getattr(a, name), name
+    assert b.certified and b.status == lk.results.Status.OPTIMAL
+    assert b.R1_reading == "tight" and b.L2_outer_bound - b.L2_outer <= 1e-6
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    w=st.lists(st.floats(0.05, 1.0), min_size=2, max_size=5),
+    f1=st.floats(0.02, 1.2),
+    f2=st.floats(0.0, 1.0),
+)
+def test_hamming_is_successively_refinable_at_every_source(w, f1, f2):
+    # the premise of the shortcut above, checked by the two independent solvers of
+    # R(Q, R1, D1, D2): with the cap at R(Q, D1) (capped candidates) and with no cap
+    p = np.array(w) / sum(w)
+    D1 = f1 * (1 - p.max())
+    D2 = f2 * D1
+    tight = successive_refinement_rate(p, "hamming", "hamming", D1, D2, R1="tight")
+    free = successive_refinement_rate(p, "hamming", "hamming", D1, D2, R1=None)
+    assert tight.sum_rate == pytest.approx(free.sum_rate, abs=1e-8)
+
+
+def test_tight_reading_without_one_hamming_distortion_is_not_certified():
+    # ternary |x - y| and (x - y)^2: no refinability theorem, no certified cell bound
+    kw = dict(D1=0.3, D2=0.2, r1=0.05, r2=0.05, alpha=0.05)
+    p = [0.5, 0.3, 0.2]
     with pytest.warns(lk.errors.ConvergenceWarning, match="R1='tight' has no certified"):
-        b = lk.cipher.leakage_region([0.3, 0.7], "hamming", "hamming", R1="tight", **kw)
-    assert b.L1 == pytest.approx(a.L1, abs=1e-9)
-    assert b.L2_inner == pytest.approx(a.L2_inner, abs=1e-8)
-    assert b.L2_outer == pytest.approx(a.L2_outer, abs=1e-8)
-    # no certified bound exists for the tight reading: said, not hidden
+        b = lk.cipher.leakage_region(p, "abs", "squared", R1="tight", **kw)
     assert math.isnan(b.L2_outer_bound) and not b.certified
     assert b.status == lk.results.Status.NOT_CERTIFIED
-    assert b.L1_bound - b.L1 <= 1e-6
+    a = lk.cipher.leakage_region(p, "abs", "squared", R1=None, **kw)
+    assert b.L2_outer >= a.L2_outer - 1e-9  # the cap only raises the sum rate
 
 
 def test_tight_reading_curve_agrees_for_a_refinable_triplet():
     # Bernoulli/Hamming is refinable: R(Q, R(Q, D1), D1, D2) = R(Q, D2) (paper 000, Remark
-    # 5), so the uncertified tight curve must equal the certified R1=None curve; and the
-    # largest sum rate over the ball is h(q*) - h(D2) at q* = min(0.5, the ball's upper end)
+    # 5), so the tight curve is the certified R1=None curve; and the largest sum rate
+    # over the ball is h(q*) - h(D2) at q* = min(0.5, the ball's upper end)
     kw = dict(D1=0.2, D2=0.1, r1=0.06, r2=0.1, alphas=np.linspace(0.0, 0.3, 40))
     a = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", R1=None, **kw)
-    with pytest.warns(lk.errors.ConvergenceWarning, match="R1='tight' has no certified"):
-        b = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", R1="tight", **kw)
+    b = lk.cipher.leakage_region_curve([0.3, 0.7], "hamming", "hamming", R1="tight", **kw)
 
     def h(q):
         return -q * np.log2(q) - (1 - q) * np.log2(1 - q)
@@ -97,8 +123,7 @@ def test_tight_reading_curve_agrees_for_a_refinable_triplet():
             assert getattr(y, name) == pytest.approx(getattr(x, name), abs=1e-9), (alpha, name)
         end = 0.5 if alpha >= kl_bits(0.5) else brentq(lambda t, a=alpha: kl_bits(t) - a, 0.3, 0.5)
         assert y.max_sum_rate == pytest.approx(h(end) - h(0.1), abs=1e-9)
-        if alpha > 0:  # alpha = 0: the ball {P}, evaluated exactly
-            assert y.status == lk.results.Status.NOT_CERTIFIED
+        assert y.status == lk.results.Status.OPTIMAL and y.R1_reading == "tight"
     # the sweep reuses the smaller balls' results: types are not re-gridded per exponent
     assert b[-1].n_evals <= 1500
 

@@ -67,7 +67,9 @@ class LeakageRegion:
         ``None``; each is the value at a point of the KL ball (attained, achievable).
     L1_bound, L2_inner_bound, L2_outer_bound : float
         Certified upper bounds of the maxima over the ball (``nan`` where no certificate
-        is available: ``R1="tight"``). The true values lie in
+        is available: ``R1="tight"``, except with one Hamming distortion for both layers,
+        where every source is successively refinable (Equitz & Cover 1991) and the tight
+        reading equals the uncapped one, bounds included). The true values lie in
         ``[value, bound]``.
     tight : bool
         Whether inner and outer regions coincide (``L2_inner == L2_outer`` to ``tol``).
@@ -170,6 +172,16 @@ class _State:
     alt: list | None = None  # smoothed families, tried where cg has no feasible channel
 
 
+def _one_hamming(d1: np.ndarray, d2: np.ndarray) -> bool:
+    """Whether both layers use one Hamming distortion ``c (1 - I)``, ``c > 0`` (square):
+    then every source is successively refinable (Equitz & Cover, *Successive refinement of
+    information*, IEEE Trans. IT 37(2), 1991, Sec. IV)."""
+    if d1.shape != d2.shape or d1.shape[0] != d1.shape[1] or not np.array_equal(d1, d2):
+        return False
+    off = d1[~np.eye(d1.shape[0], dtype=bool)]
+    return bool(np.all(np.diag(d1) == 0) and off.size and np.all(off == off[0]) and off[0] > 0)
+
+
 class _Terms:
     """``A(Q) = R(Q, D1)`` and ``S(Q) = R(Q, R1, D1, D2)`` in nats, cached per type, with
     certified bounds over cells of types (:mod:`leakage.cipher._bounds`)."""
@@ -184,6 +196,13 @@ class _Terms:
         self.dS = np.stack([np.repeat(d1, n2, axis=1), np.tile(d2, (1, n1))])
         self.DA = np.array([D1])
         self.DS = np.array([D1, D2])
+        # One Hamming distortion for both layers: every finite source is successively
+        # refinable (Equitz & Cover 1991, Sec. IV), so at every Q the sum rate with the
+        # first layer at R(Q, D1) is R(Q, min(D1, D2)) (for D2 >= D1: X̂2 = X̂1), the
+        # uncapped sum rate: the tight reading takes the uncapped terms and bounds.
+        self.tight_by_refinability = R1 == "tight" and _one_hamming(d1, d2)
+        if self.tight_by_refinability:
+            R1 = self.R1 = None
         # a numeric cap has the convex majorant of CappedGibbs; R1 = R(Q, D1) ("tight")
         # has none: the cap moves with Q and R(Q, R1, D1, D2) has an infinite slope in R1
         # at R1 = R(Q, D1) (ERRATA), so no feasible channel of a neighbour is certified
@@ -386,7 +405,7 @@ def _warn_uncertified(fn, regs, tol, max_evals, reading) -> None:
     if not bad:
         return
     where = "" if len(regs) == 1 else f" at {len(bad)} of {len(regs)} exponents"
-    if reading == "tight":
+    if reading == "tight" and any(math.isnan(r.L2_outer_bound) for r in bad):
         why = (
             "R1='tight' has no certified cell bound (ERRATA: R(Q, R1, D1, D2) has an "
             "infinite slope in R1 at R1 = R(Q, D1), and the cap moves with Q), so the L2 "
@@ -499,7 +518,11 @@ def leakage_region(
         :mod:`leakage.cipher._bounds`: those of the cell's type, mixed with the uniform
         one where these have no feasible channel); ``"tight"`` has no certified bound
         (``*_bound = nan`` for the L2 terms, ``status = NOT_CERTIFIED`` and a
-        :class:`~leakage.errors.ConvergenceWarning`; ERRATA: infinite slope in R1).
+        :class:`~leakage.errors.ConvergenceWarning`; ERRATA: infinite slope in R1),
+        except when both layers use one Hamming distortion: every finite source is then
+        successively refinable (Equitz & Cover 1991), the tight sum rate equals the
+        uncapped one at every ``Q``, and ``"tight"`` is computed and certified as
+        ``None``.
     R2 : float or None
         Rate of the second message (only checked against (22)); ``None``: unlimited.
     r1, r2 : float
