@@ -612,6 +612,38 @@ def _ball_entries(S: np.ndarray, ball0: np.ndarray, kc: int) -> np.ndarray:
     return out
 
 
+def _block_argmax(gain: np.ndarray, bound: np.ndarray, bs: int) -> tuple[int, int]:
+    """The first column of the largest gain and that gain, searched by blocks of ``bs``
+    columns whose stored maxima ``bound`` are upper bounds of their gains (gains only
+    decrease): only the blocks whose bound reaches the largest one are looked at, and
+    the bounds found stale are tightened in place."""
+    while True:
+        top = int(bound.max())
+        for b in np.flatnonzero(bound == top).tolist():
+            block = gain[b * bs : (b + 1) * bs]
+            true = int(block.max())
+            if true == top:
+                return b * bs + int(np.argmax(block == top)), top
+            bound[b] = true
+
+
+def _last_picks(
+    first: np.ndarray, rows: np.ndarray, assign: np.ndarray, chosen: list[int], ncols: int
+) -> None:
+    """The greedy's picks once the largest gain is 1: every candidate left covers one
+    uncovered row, so the rows ``rows`` are taken in increasing order of their smallest
+    candidate ``first`` (``ncols``: none), each by that candidate (appended to
+    ``chosen``, ``assign`` updated in place)."""
+    order = np.argsort(first, kind="stable")
+    if first[order[-1]] == ncols:  # a row without candidates: what the loop meets
+        raise InvalidParameterError(
+            "SuccessiveRefinementCipher.build: a sequence has no reproduction "
+            "within the distortion level; raise D1/D2."
+        )
+    assign[rows[order]] = len(chosen) + np.arange(rows.size)
+    chosen.extend(first[order].tolist())
+
+
 def _greedy_entries(
     E: np.ndarray, ncols: int, covered_by, padded: bool = True
 ) -> tuple[list[int], np.ndarray]:
@@ -641,17 +673,7 @@ def _greedy_entries(
     chosen: list[int] = []
     left = E.shape[0]
     while left:
-        top = int(bound.max())
-        j = -1
-        for b in np.flatnonzero(bound == top).tolist():
-            block = gain[b * bs : (b + 1) * bs]
-            true = int(block.max())
-            if true == top:
-                j = b * bs + int(np.argmax(block == top))
-                break
-            bound[b] = true
-        if j < 0:
-            continue  # the bounds were stale: tightened, search again
+        j, top = _block_argmax(gain, bound, bs)
         if top == 0:
             raise InvalidParameterError(
                 "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
@@ -663,14 +685,7 @@ def _greedy_entries(
             for s0 in range(0, rows.size, step):
                 part = E[rows[s0 : s0 + step]]
                 first[s0 : s0 + step] = np.where(part >= 0, part, ncols).min(axis=1)
-            order = np.argsort(first, kind="stable")
-            if first[order[-1]] == ncols:  # a row without candidates: what the loop meets
-                raise InvalidParameterError(
-                    "SuccessiveRefinementCipher.build: a sequence has no reproduction "
-                    "within the distortion level; raise D1/D2."
-                )
-            assign[rows[order]] = len(chosen) + np.arange(rows.size)
-            chosen.extend(first[order].tolist())
+            _last_picks(first, rows, assign, chosen, ncols)
             break
         newly = np.flatnonzero(uncovered & covered_by(j))
         assign[newly] = len(chosen)
@@ -694,15 +709,16 @@ def _greedy_groups(
     the largest cover, each vectorized over all groups. Returns each group's picks in
     order."""
     ncols = col_group.size
+    nr = max(E.shape[0], 1)
     valid = E >= 0
     flat_c = E[valid]
     flat_r = np.broadcast_to(np.arange(E.shape[0])[:, None], E.shape)[valid]
     gain = np.bincount(flat_c, minlength=ncols).astype(np.int64)
     # the rows of each column (in increasing order): one sort of (column, row) keys
-    nr = max(E.shape[0], 1)
     ckey = np.sort(flat_c.astype(np.int64) * nr + flat_r)
     csc_rows = ckey % nr
     cptr = np.searchsorted(ckey, np.arange(ncols + 1, dtype=np.int64) * nr)
+    del valid, flat_c, flat_r, ckey
     gstart = np.searchsorted(col_group, np.arange(groups + 1))
     has_cols = np.flatnonzero(gstart[1:] > gstart[:-1])
     left = np.bincount(row_group, minlength=groups)

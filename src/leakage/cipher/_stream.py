@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ._code import _ball_entries, _masks
+from ._code import _ball_entries, _block_argmax, _last_picks, _masks
 
 __all__ = ["ball_columns", "greedy_ball_cover"]
 
@@ -160,6 +160,19 @@ def _orbits(x0: np.ndarray, bl: np.ndarray, kc: int) -> tuple[np.ndarray, np.nda
     return joint, members
 
 
+def _letters(T: np.ndarray, ball0: np.ndarray, kc: int):
+    """``(ball0 as int64, the sorted first row of T as int64, its alphabet size)``, or
+    None when there is nothing to cover (no rows, no positions, an empty ball) or the
+    letters are out of range."""
+    if T.shape[1] == 0 or T.shape[0] == 0 or ball0.shape[0] == 0:
+        return None
+    bl = np.asarray(ball0, dtype=np.int64)
+    if bl.min() < 0 or bl.max() >= kc or T[0].min() < 0:
+        return None
+    x0 = np.sort(np.asarray(T[0], dtype=np.int64))
+    return bl, x0, int(x0[-1]) + 1
+
+
 def _class_gains(
     T: np.ndarray, ball0: np.ndarray, kc: int, ncols: int, out: np.ndarray | None = None
 ) -> np.ndarray | None:
@@ -188,16 +201,12 @@ def _class_gains(
     an integer (checked). The type of column ``c`` is coded by
     :math:`\sum_t (n+1)^{c_t} = \sum_a N_a(c)\, (n+1)^a` (counts are at most ``n``)."""
     rows, n = T.shape
-    B = ball0.shape[0]
-    if n == 0 or B == 0 or rows == 0 or kc**n >= 2**53 or (n + 1) ** kc >= 2**62:
+    if kc**n >= 2**53 or (n + 1) ** kc >= 2**62 or ncols < kc**n:
         return None
-    if ncols < kc**n:
+    start = _letters(T, ball0, kc)
+    if start is None:
         return None
-    bl = np.asarray(ball0, dtype=np.int64)
-    if bl.min() < 0 or bl.max() >= kc or T[0].min() < 0:
-        return None
-    x0 = np.sort(np.asarray(T[0], dtype=np.int64))
-    k = int(x0[-1]) + 1
+    bl, x0, k = start
     Q = np.bincount(x0, minlength=k)
     if not _is_whole_class(T, x0, _multinomial_int(Q)):
         return None
@@ -260,14 +269,10 @@ def ball_columns(T: np.ndarray, ball0: np.ndarray, kc: int) -> Callable[[int], n
     gives, at a fraction of its cost (one bit count and one table look-up per row for
     two binary alphabets). Needs :math:`n \le 63`."""
     rows, n = T.shape
-    B = ball0.shape[0]
-    if n == 0 or n > 63 or rows == 0 or B == 0:
+    start = None if n > 63 else _letters(T, ball0, kc)
+    if start is None:
         return None
-    bl = np.asarray(ball0, dtype=np.int64)
-    if bl.min() < 0 or bl.max() >= kc or T[0].min() < 0:
-        return None
-    x0 = np.sort(np.asarray(T[0], dtype=np.int64))
-    k = int(x0[-1]) + 1
+    bl, x0, k = start
     if (n + 1) ** max((k - 1) * (kc - 1), 1) >= 2**62 or not _all_of_type(T, x0):
         return None
     orbits = _orbits(x0, bl, kc)
@@ -386,17 +391,7 @@ def greedy_ball_cover(
     left = rows
     one = np.int64(1)  # the gain's type: ufunc.at's fast loop
     while left:
-        top = int(bound.max())
-        j = -1
-        for b in np.flatnonzero(bound == top).tolist():
-            block = gain[b * bs : (b + 1) * bs]
-            true = int(block.max())
-            if true == top:
-                j = b * bs + int(np.argmax(block == top))
-                break
-            bound[b] = true
-        if j < 0:
-            continue  # the bounds were stale: tightened, search again
+        j, top = _block_argmax(gain, bound, bs)
         if top == 0:
             raise InvalidParameterError(_NO_REPRODUCTION)
         if top == 1:
@@ -404,11 +399,7 @@ def greedy_ball_cover(
             first = np.empty(todo.size, dtype=np.int64)
             for s0 in range(0, todo.size, entries.step):
                 first[s0 : s0 + entries.step] = entries.smallest(todo[s0 : s0 + entries.step])
-            order = np.argsort(first, kind="stable")
-            if first[order[-1]] == ncols:  # a row without candidates: what the loop meets
-                raise InvalidParameterError(_NO_REPRODUCTION)
-            assign[todo[order]] = len(chosen) + np.arange(todo.size)
-            chosen.extend(first[order].tolist())
+            _last_picks(first, todo, assign, chosen, ncols)
             break
         newly = np.flatnonzero(uncovered & covered_by(j))
         assign[newly] = len(chosen)
