@@ -661,7 +661,6 @@ def test_cipher_region_json_matches_the_library():
     assert om["criterion"] == "expected" and om["alpha"] is None
 
 
-@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
 def test_cipher_region_curve_table_csv_and_plot(tmp_path):
     csv_path, png = tmp_path / "reg.csv", tmp_path / "reg.png"
     result = run(
@@ -683,12 +682,27 @@ def test_cipher_region_curve_table_csv_and_plot(tmp_path):
     )
     assert result.exit_code == 0, result.output
     text = stdout(result)
-    assert "Λ1 [bits]" in text and "tight" in text and "uncertified" in text
-    assert "warning: leakage_region_curve: not certified" in streams(result)[1]
+    # one Hamming distortion: the tight reading is the uncapped one, certified
+    assert "Λ1 [bits]" in text and "R1 reading: tight" in text and "uncertified" not in text
+    assert "not certified" not in streams(result)[1]
     rows = np.genfromtxt(csv_path, delimiter=",", names=True, dtype=None, encoding=None)
     assert list(rows["alpha"]) == [0.2, 0.01]
     assert rows["L1_bits"][0] == pytest.approx(1 - 0.7219280948873623 - 0.06, abs=1e-9)
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
+def test_cipher_region_curve_says_uncertified_for_the_tight_reading():
+    # ternary |x - y| and (x - y)^2: no certified bound under R1 = "tight"
+    ternary = ("--p", "0.5,0.3,0.2", "--d1", "abs", "--d2", "squared", "--D1", "0.3")
+    result = run(
+        "cipher", "region", *ternary, "--D2", "0.2", "--r1", "0.05", "--r2", "0.05",
+        "--alpha", "0.05,0.01", "--R1", "tight",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = stdout(result)
+    assert "uncertified" in text and "R1 reading: tight" in text
+    assert "warning: leakage_region_curve: not certified" in streams(result)[1]
 
 
 def test_cipher_key_rates_remark4():
