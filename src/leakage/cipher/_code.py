@@ -1351,7 +1351,9 @@ class SuccessiveRefinementCipher:
             Blocklength, ``1 <= n`` with ``k**n <= MAX_SEQUENCES`` (2**24) for the largest
             alphabet ``k`` of ``p``, ``d1`` and ``d2`` (binary: ``n <= 24``, ternary:
             ``n <= 15``), and ``n <= 63``. Checked before anything is computed; a cover
-            matrix above ``DENSE_LIMIT`` entries is refused before it is allocated.
+            matrix above ``DENSE_LIMIT`` entries is refused before it is allocated. The
+            time grows fast with ``n`` (2 cores, ``benchmarks/bench_cipher.py``'s
+            levels: binary n = 24 ~45 s, ternary n = 15 ~5 min, both under 1.5 GB).
         D1, D2 : float
             Distortion levels (finite, >= 0).
         r1, r2 : float
