@@ -485,6 +485,13 @@ def _is_metric(d1: np.ndarray, d2: np.ndarray) -> bool:
     return bool(np.all(d1[:, None, :] <= d1[:, :, None] + d1[None, :, :] + 1e-12))
 
 
+#: The build's error when a block has no reproduction within its level.
+_NO_REPRODUCTION = (
+    "SuccessiveRefinementCipher.build: a sequence has no reproduction within the "
+    "distortion level; raise D1/D2."
+)
+
+
 def _greedy_cover(covers: np.ndarray) -> list[int]:
     """Greedy set cover: columns (candidates) chosen until every row is covered. Gains are
     updated incrementally (each row is subtracted once), so the whole cover costs one pass
@@ -495,10 +502,7 @@ def _greedy_cover(covers: np.ndarray) -> list[int]:
     while uncovered.any():
         j = int(np.argmax(gain)) if gain.size else 0
         if gain.size == 0 or gain[j] == 0:
-            raise InvalidParameterError(
-                "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
-                "the distortion level; raise D1/D2."
-            )
+            raise InvalidParameterError(_NO_REPRODUCTION)
         chosen.append(j)
         newly = uncovered & covers[:, j]
         gain -= covers[newly].sum(axis=0, dtype=np.int64)
@@ -636,10 +640,7 @@ def _last_picks(
     ``chosen``, ``assign`` updated in place)."""
     order = np.argsort(first, kind="stable")
     if first[order[-1]] == ncols:  # a row without candidates: what the loop meets
-        raise InvalidParameterError(
-            "SuccessiveRefinementCipher.build: a sequence has no reproduction "
-            "within the distortion level; raise D1/D2."
-        )
+        raise InvalidParameterError(_NO_REPRODUCTION)
     assign[rows[order]] = len(chosen) + np.arange(rows.size)
     chosen.extend(first[order].tolist())
 
@@ -667,34 +668,52 @@ def _greedy_entries(
     for s0 in range(0, E.shape[0], step):
         part = E[s0 : s0 + step]
         gain[:ncols] += np.bincount(part[part >= 0] if padded else part.ravel(), minlength=ncols)
-    bound = gain.reshape(nb, bs).max(axis=1)
-    uncovered = np.ones(E.shape[0], dtype=bool)
-    assign = np.full(E.shape[0], -1, dtype=np.int64)
+
+    def entries_of(rows: np.ndarray):
+        for s0 in range(0, rows.size, step):
+            part = E[rows[s0 : s0 + step]].ravel()
+            yield part[part >= 0] if padded else part
+
+    def smallest_of(rows: np.ndarray) -> np.ndarray:
+        first = np.empty(rows.size, dtype=np.int64)
+        for s0 in range(0, rows.size, step):
+            part = E[rows[s0 : s0 + step]]
+            first[s0 : s0 + step] = np.where(part >= 0, part, ncols).min(axis=1)
+        return first
+
+    return _greedy_rounds(gain, bs, E.shape[0], ncols, covered_by, entries_of, smallest_of)
+
+
+def _greedy_rounds(
+    gain: np.ndarray, bs: int, nrows: int, ncols: int, covered_by, entries_of, smallest_of
+) -> tuple[list[int], np.ndarray]:
+    """The picks of :func:`_greedy_entries` from the initial ``gain`` (int64, padded to
+    whole blocks of ``bs``; decremented in place): ``entries_of(rows)`` yields, chunk by
+    chunk, the candidates of those rows (flat), ``smallest_of(rows)`` each row's smallest
+    candidate (``ncols``: none), ``covered_by(c)`` the rows candidate ``c`` covers.
+    Shared by the whole sparse cover and the streamed one
+    (:func:`._stream.greedy_ball_cover`), which differ only in where entries come from."""
+    bound = gain.reshape(-1, bs).max(axis=1)
+    uncovered = np.ones(nrows, dtype=bool)
+    assign = np.full(nrows, -1, dtype=np.int64)
     chosen: list[int] = []
-    left = E.shape[0]
+    left = nrows
+    one = np.int64(1)  # the gain's type: ufunc.at's fast loop
     while left:
         j, top = _block_argmax(gain, bound, bs)
         if top == 0:
-            raise InvalidParameterError(
-                "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
-                "the distortion level; raise D1/D2."
-            )
+            raise InvalidParameterError(_NO_REPRODUCTION)
         if top == 1:
             rows = np.flatnonzero(uncovered)
-            first = np.empty(rows.size, dtype=np.int64)
-            for s0 in range(0, rows.size, step):
-                part = E[rows[s0 : s0 + step]]
-                first[s0 : s0 + step] = np.where(part >= 0, part, ncols).min(axis=1)
-            _last_picks(first, rows, assign, chosen, ncols)
+            _last_picks(smallest_of(rows), rows, assign, chosen, ncols)
             break
         newly = np.flatnonzero(uncovered & covered_by(j))
         assign[newly] = len(chosen)
         chosen.append(j)
         uncovered[newly] = False
         left -= newly.size
-        for s0 in range(0, newly.size, step):
-            cols = E[newly[s0 : s0 + step]].ravel().astype(np.intp)
-            np.subtract.at(gain, cols[cols >= 0] if padded else cols, 1)
+        for part in entries_of(newly if left else newly[:0]):  # none after the last pick
+            np.subtract.at(gain, part, one)
     return chosen, assign
 
 
@@ -744,10 +763,7 @@ def _greedy_groups(
             best = np.maximum.reduceat(key, ia)[0::2]
             best_gain, j = best // S, S - 1 - best % S
         if np.any(best_gain == 0):
-            raise InvalidParameterError(
-                "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
-                "the distortion level; raise D1/D2."
-            )
+            raise InvalidParameterError(_NO_REPRODUCTION)
         rec_g.append(active)
         rec_c.append(j)
         lengths = cptr[j + 1] - cptr[j]

@@ -21,20 +21,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import InvalidParameterError
-from ._code import _ball_entries, _block_argmax, _last_picks, _masks
+from ._code import _ball_entries, _greedy_rounds, _masks
 
 __all__ = ["ball_columns", "greedy_ball_cover"]
 
 #: Largest number of (row, candidate) entries generated at once (a float and an index
 #: array of that many entries live together: 48 MiB at the default).
 CHUNK_ENTRIES = 2**22
-
-#: The message of :func:`._code._greedy_entries` when a row has no candidate.
-_NO_REPRODUCTION = (
-    "SuccessiveRefinementCipher.build: a sequence has no reproduction within "
-    "the distortion level; raise D1/D2."
-)
 
 
 class _Entries:
@@ -384,28 +377,14 @@ def greedy_ball_cover(
     if rows and ball0.shape[0]:  # the closed form when it is the cheaper (and applies)
         if rows * ball0.shape[0] < ncols or _class_gains(T, ball0, kc, ncols, gain[:ncols]) is None:
             _counted_gains(entries, ncols, gain[:ncols])  # in place (gain is zero here)
-    bound = gain.reshape(nb, bs).max(axis=1)
-    uncovered = np.ones(rows, dtype=bool)
-    assign = np.full(rows, -1, dtype=np.int64)
-    chosen: list[int] = []
-    left = rows
-    one = np.int64(1)  # the gain's type: ufunc.at's fast loop
-    while left:
-        j, top = _block_argmax(gain, bound, bs)
-        if top == 0:
-            raise InvalidParameterError(_NO_REPRODUCTION)
-        if top == 1:
-            todo = np.flatnonzero(uncovered)
-            first = np.empty(todo.size, dtype=np.int64)
-            for s0 in range(0, todo.size, entries.step):
-                first[s0 : s0 + entries.step] = entries.smallest(todo[s0 : s0 + entries.step])
-            _last_picks(first, todo, assign, chosen, ncols)
-            break
-        newly = np.flatnonzero(uncovered & covered_by(j))
-        assign[newly] = len(chosen)
-        chosen.append(j)
-        uncovered[newly] = False
-        left -= newly.size
-        for part in entries.chunks(newly if left else newly[:0]):  # none after the last
-            np.subtract.at(gain, part.ravel(), one)
-    return chosen, assign
+
+    def smallest_of(todo: np.ndarray) -> np.ndarray:
+        first = np.empty(todo.size, dtype=np.int64)
+        for s0 in range(0, todo.size, entries.step):
+            first[s0 : s0 + entries.step] = entries.smallest(todo[s0 : s0 + entries.step])
+        return first
+
+    def entries_of(newly: np.ndarray):
+        return (part.ravel() for part in entries.chunks(newly))
+
+    return _greedy_rounds(gain, bs, rows, ncols, covered_by, entries_of, smallest_of)
