@@ -18,6 +18,25 @@ SEC5_PY = np.array([0.5, 0.25, 0.125, 0.125])
 SEC5 = SEC5_P * SEC5_PY
 
 
+def _random_vertices(p_xy, eps, count: int):
+    """Vertices of the feasible polytope (as Q, shape (|Y|, K)) found by LPs with random
+    objectives (HiGHS, seed 0); each LP must succeed."""
+    G, E, py = _polytope(p_xy, eps)
+    rng = np.random.default_rng(0)
+    for _ in range(count):
+        res = linprog(
+            rng.normal(size=G.shape[1]),
+            A_ub=-G,
+            b_ub=np.zeros(len(G)),
+            A_eq=E,
+            b_eq=py,
+            bounds=(None, None),
+            method="highs",
+        )
+        assert res.status == 0
+        yield np.clip(res.x, 0, None).reshape(len(py), len(eps))
+
+
 def _polytope(p_xy, eps):
     """H-representation of {Q >= 0 : sum_u Q[:, u] = P_Y, ||A q_u||_1 <= eps_u 1'q_u},
     Q flattened row-major (y, u): inequality rows G x >= 0, equalities E x = P_Y."""
@@ -90,20 +109,8 @@ def test_no_feasible_point_beats_it():
     eps = [0.05, 0.02, 0.0]
     p_xy = np.random.default_rng(11).dirichlet(np.ones(8)).reshape(2, 4)
     best = optimal_l1(p_xy, eps).utility
-    G, E, py = _polytope(p_xy, eps)
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        res = linprog(
-            rng.normal(size=G.shape[1]),
-            A_ub=-G,
-            b_ub=np.zeros(len(G)),
-            A_eq=E,
-            b_eq=py,
-            bounds=(None, None),
-            method="highs",
-        )
-        assert res.status == 0
-        Q = np.clip(res.x, 0, None).reshape(len(py), len(eps))
+    py = p_xy.sum(0)
+    for Q in _random_vertices(p_xy, eps, 200):
         assert _utility_nats(Q, py) / math.log(2) <= best + 1e-9
 
 
@@ -219,19 +226,7 @@ def _check_certificate(p_xy, eps, d):
     cone = linprog(-fr, A_eq=R.T, b_eq=py, bounds=(0, None), method="highs")
     assert up <= -cone.fun / math.log(2) + 1e-9
     # ... and at least every vertex that LPs with random objectives find
-    G, E, _ = _polytope(p_xy, eps)
-    rng = np.random.default_rng(0)
-    for _ in range(100):
-        res = linprog(
-            rng.normal(size=G.shape[1]),
-            A_ub=-G,
-            b_ub=np.zeros(len(G)),
-            A_eq=E,
-            b_eq=py,
-            bounds=(None, None),
-            method="highs",
-        )
-        Q = np.clip(res.x, 0, None).reshape(len(py), len(eps))
+    for Q in _random_vertices(p_xy, eps, 100):
         assert _utility_nats(Q, py) / math.log(2) <= up + 1e-9
 
 
