@@ -362,6 +362,42 @@ def _capped_setup():
     return P, cap, ref, CappedGibbs(r1, r2, SQ, HAM3, 0.4, 0.2, cap), (r1, r2)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.tuples(st.integers(2, 4), st.integers(1, 4), st.integers(1, 4)),
+)
+def test_capped_dual_hessian_matches_central_differences(seed, shape):
+    """CappedGibbs._hessian (closed form) against central differences of the dual's
+    gradient, and that gradient (the constraint terms) against differences of the dual,
+    at random output distributions, distortions, sources and multipliers."""
+    from leakage.cipher._bounds import CappedGibbs
+
+    rng = np.random.default_rng(seed)
+    nx, k1, n2 = shape
+    r1, r2 = rng.dirichlet(np.ones(k1)), rng.dirichlet(np.ones(n2), size=k1)
+    d1, d2 = 2 * rng.random((nx, k1)), 3 * rng.random((nx, n2))
+    cg = CappedGibbs(r1, r2, d1, d2, 0.4, 0.3, 0.5)
+    v = rng.dirichlet(np.ones(nx))
+    rows = v > 0
+    vv, th, h = v[rows], 0.05 + 2 * rng.random(3), 1e-5
+
+    def dual(t):
+        logA, cons = cg._eval(rows, t)[:2]
+        return -(1 + t[0]) * float(vv @ logA) - float(t @ cg.D), cons @ vv - cg.D
+
+    H = cg._hessian(rows, th, vv)
+    E = np.eye(3) * h
+    Hfd = np.column_stack([(dual(th + e)[1] - dual(th - e)[1]) / (2 * h) for e in E])
+    gfd = np.array([(dual(th + e)[0] - dual(th - e)[0]) / (2 * h) for e in E])
+    scale = 1.0 + np.abs(H).max()
+    assert np.allclose(H, H.T, rtol=0, atol=1e-12 * scale)
+    assert np.allclose(H, Hfd, rtol=0, atol=1e-6 * scale)
+    assert np.allclose(dual(th)[1], gfd, rtol=0, atol=1e-6 * (1 + np.abs(gfd).max()))
+    # concave dual: the Hessian is negative semidefinite
+    assert np.linalg.eigvalsh(H).max() <= 1e-9 * scale
+
+
 def test_capped_majorant_touches_at_its_point_and_is_certified():
     """U_r(P) with r the optimal output marginals equals R(P, R1, D1, D2) (to the
     reference's certified gap), and every returned bound carries a feasible channel."""

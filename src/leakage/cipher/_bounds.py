@@ -163,8 +163,16 @@ class CappedGibbs:
         self.d1 = d1[:, on1]
         self.d2 = d2
         self.D = np.array([R1, D1, D2])
+        self._last = None  # the last _eval: (rows, theta bytes, result, intermediates)
 
     def _eval(self, rows, theta):
+        """Channel and per-row terms of multipliers ``theta`` on the rows ``rows`` of the
+        source: (log A, (3, nx) constraint terms, objective terms, W1, W2). The last call's
+        result is kept, and returned again for the same ``rows`` object and ``theta``."""
+        key = np.asarray(theta, dtype=np.float64).tobytes()
+        last = self._last
+        if last is not None and last[0] is rows and last[1] == key:
+            return last[2]
         mu, b1, b2 = theta
         d1, d2 = self.d1[rows], self.d2[rows]
         E2 = self.lr2[None, :, :] - b2 * d2[:, None, :]  # (nx, k1, n2)
@@ -181,7 +189,44 @@ class CappedGibbs:
         kl1 = (W1 * G).sum(axis=1) - logA  # D(W1_x || r1)
         kl2 = (W1 * (-b2 * ed2 - logZ2)).sum(axis=1)  # E_W1 D(W2_{x,a} || r2_a)
         cons = np.stack([kl1, (W1 * d1).sum(axis=1), (W1 * ed2).sum(axis=1)])  # (3, nx)
-        return logA, cons, kl1 + kl2, W1, W2
+        out = (logA, cons, kl1 + kl2, W1, W2)
+        self._last = (rows, key, out, (np.array(theta, dtype=float), G, d1, d2, ed2))
+        return out
+
+    def _hessian(self, rows, theta, vv: np.ndarray) -> np.ndarray:
+        r"""The Hessian in :math:`\theta` of the dual :math:`\sum_x v(x)\varphi_x(\theta) -
+        \theta\cdot D`, :math:`\varphi_x = -s\log A(x)`, :math:`s = 1 + \mu`, at the
+        multipliers ``theta`` (``vv = v[rows]``; the last :meth:`_eval` is reused when it
+        was at ``rows``, ``theta``).
+
+        With :math:`G_\mu = -G/s`, :math:`G_{\beta_1} = -d_1/s`, :math:`G_{\beta_2} =
+        -E[d_2|x,a]/s` and the only non-zero second derivatives :math:`G_{\mu\mu} = 2G/s^2`,
+        :math:`G_{\mu\beta_1} = d_1/s^2`, :math:`G_{\mu\beta_2} = E[d_2|x,a]/s^2`,
+        :math:`G_{\beta_2\beta_2} = \mathrm{Var}[d_2|x,a]/s`, the Hessian of :math:`\log A`
+        is :math:`E_{W_1}[G_{ij}] + \mathrm{Cov}_{W_1}(G_i, G_j)`; then
+        :math:`\varphi_{ij} = -s(\log A)_{ij}` plus :math:`-(\log A)_j` in each
+        :math:`\mu` row/column (twice on the diagonal). Used only to steer Newton steps:
+        nothing of it enters a bound."""
+        W1, W2 = self._eval(rows, theta)[3:]  # the last call's, when at theta
+        theta, G, d1, d2, ed2 = self._last[3]
+        s = 1.0 + theta[0]
+        var2 = (W2 * (d2[:, None, :] - ed2[..., None]) ** 2).sum(axis=2)
+        Gd = np.stack([G, d1, ed2]) * (-1.0 / s)  # (3, nx, k1): first derivatives of G
+        mean = (W1 * Gd).sum(axis=2)  # (3, nx): gradient of log A
+        cen = Gd - mean[..., None]
+        M = np.einsum("x,xa,ixa,jxa->ij", vv, W1, cen, cen)
+        Ew = np.einsum("x,xa,ixa->i", vv, W1, np.stack([G, d1, ed2, var2]))
+        M[0, 0] += 2.0 * Ew[0] / s**2
+        M[0, 1] += Ew[1] / s**2
+        M[1, 0] += Ew[1] / s**2
+        M[0, 2] += Ew[2] / s**2
+        M[2, 0] += Ew[2] / s**2
+        M[2, 2] += Ew[3] / s
+        H = -s * M
+        g = mean @ vv  # the v-weighted gradient of log A
+        H[0, :] -= g
+        H[:, 0] -= g
+        return H
 
     def upper(self, v: np.ndarray, theta0) -> tuple[float, np.ndarray]:
         r"""A certified upper bound of :math:`U_r(v)` (``inf`` if no feasible Gibbs
@@ -198,19 +243,13 @@ class CappedGibbs:
 
         theta = np.maximum(np.nan_to_num(np.asarray(theta0, dtype=float), nan=1.0), 0.0)
         g, grad = dual(theta)
-        for _ in range(60):  # projected Newton ascent (finite-difference Hessian)
+        for _ in range(60):  # projected Newton ascent (analytic Hessian, _hessian)
             free = (theta > 0) | (grad > 0)
             if not free.any() or float(np.abs(grad[free]).max()) < 1e-14:
                 break
             if float(theta.max()) > 1e8:  # a diverging multiplier: infeasible at v
                 return math.inf, theta
-            H = np.empty((3, 3))
-            for i in range(3):
-                h = 1e-7 * (1.0 + theta[i])
-                e = np.zeros(3)
-                e[i] = h
-                H[:, i] = (dual(theta + e)[1] - grad) / h
-            H = 0.5 * (H + H.T)
+            H = self._hessian(rows, theta, vv)
             Hf = H[np.ix_(free, free)]
             lam = max(0.0, float(np.linalg.eigvalsh(Hf).max()) + 1e-12)
             step = np.zeros(3)
@@ -241,12 +280,7 @@ class CappedGibbs:
                 break
             act = (theta > 0) | viol
             F = cons @ vv - D + margin
-            H = np.empty((3, 3))
-            for i in range(3):
-                h = 1e-7 * (1.0 + theta[i])
-                e = np.zeros(3)
-                e[i] = h
-                H[:, i] = (dual(theta + e)[1] - (F - margin)) / h
+            H = self._hessian(rows, theta, vv)
             step = np.zeros(3)
             try:
                 step[act] = -np.linalg.solve(H[np.ix_(act, act)], F[act])
@@ -255,6 +289,8 @@ class CappedGibbs:
             if not np.all(np.isfinite(step)):
                 break
             theta = np.maximum(theta + step, 0.0)
+            if float(theta.max()) > 1e8:  # diverging (as in the ascent): infeasible at v
+                return math.inf, theta
             _, cons, obj, _, _ = self._eval(rows, theta)
             viol = cons @ vv > D
         if viol.any():

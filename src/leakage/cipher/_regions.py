@@ -170,6 +170,9 @@ class _State:
     cg: CappedGibbs | None = None  # its Gibbs family (built on the first cell bound)
     theta: np.ndarray | None = None  # multipliers (mu, beta1, beta2) of U_r at Q
     alt: list | None = None  # smoothed families, tried where cg has no feasible channel
+    # the cell bounds of this dual point at each vertex already bounded: neighbouring
+    # cells share vertices, and the bounds are deterministic in (vertex, dual point)
+    memo: dict = dataclasses.field(default_factory=dict)
 
 
 def _one_hamming(d1: np.ndarray, d2: np.ndarray) -> bool:
@@ -180,6 +183,20 @@ def _one_hamming(d1: np.ndarray, d2: np.ndarray) -> bool:
         return False
     off = d1[~np.eye(d1.shape[0], dtype=bool)]
     return bool(np.all(np.diag(d1) == 0) and off.size and np.all(off == off[0]) and off[0] > 0)
+
+
+def _per_vertex(bound):
+    """Memoize a cell bound ``bound(self, v, st)`` per dual point ``st`` and vertex ``v``."""
+
+    @functools.wraps(bound)
+    def memoized(self, v: np.ndarray, st: _State) -> float:
+        key = (bound.__name__, v.tobytes())
+        hit = st.memo.get(key)
+        if hit is None:
+            hit = st.memo[key] = bound(self, v, st)
+        return hit
+
+    return memoized
 
 
 class _Terms:
@@ -256,12 +273,15 @@ class _Terms:
             for v in V:
                 yield self.state(v)
 
+    @_per_vertex
     def _UA(self, v, st: _State) -> float:
         return gibbs_upper(v, st.qA, self.dA, self.DA, np.array([st.bA]))
 
+    @_per_vertex
     def _LA(self, v, st: _State) -> float:
         return slope_lower(v, self.d1, self.D1, st.bA, st.qA)
 
+    @_per_vertex
     def _US(self, v, st: _State) -> float:
         if self.R1 is None:
             return gibbs_upper(v, st.qS, self.dS, self.DS, st.b12)
@@ -292,6 +312,7 @@ class _Terms:
                 break
         return val
 
+    @_per_vertex
     def _LS(self, v, st: _State) -> float:
         b1, b2 = st.b12
         dc = b1 * self.dS[0] + b2 * self.dS[1]
