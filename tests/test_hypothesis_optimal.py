@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -302,6 +304,53 @@ def test_six_letters_three_hypotheses_certified_and_rechecked():
     for N in (3, 6):
         found = _multistart(P6, P6_EPS, N, "kl", None, starts=2, seed=N)
         assert found <= d.upper_bound * (1 + 1e-9)
+    # M = N = 6: restricted to six outputs, the merged optimum is certified as well
+    d6 = optimal_mechanism(P6, P6_EPS, n_outputs=6, rtol=1e-6)
+    assert d6.details["certified"] and d6.details["status"] is Status.OPTIMAL
+    W6 = d6.mechanism
+    assert W6.shape == (6, 6) and W6.min() >= 0
+    assert np.allclose(W6.sum(axis=1), 1, atol=1e-14)
+    q6 = P6 @ W6
+    assert d6.utility == pytest.approx(min(lk.kl_divergence(q6[k], q6[0]) for k in (1, 2)))
+    assert max(lk.mutual_information(p, W6) for p in P6) <= P6_EPS * (1 + 1e-12)
+    assert 0 <= d6.gap <= 1e-6 * d6.upper_bound
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    m=st.integers(2, 3),
+    M=st.integers(2, 5),
+    K=st.integers(2, 7),
+    kind=st.sampled_from(["kl", "renyi"]),
+)
+def test_merging_outputs_is_greedy_exact_and_never_raises_a_leakage(seed, m, M, K, kind):
+    """_merge_path against brute force: each step merges the pair of outputs whose
+    merged mechanism (re-evaluated from scratch) has the highest utility; every step's
+    mechanism is row-stochastic with the utility reported, and no leakage rises
+    (a merge garbles Y)."""
+    from leakage.hypothesis.optimal import _merge_path, _Problem
+
+    if kind == "renyi":
+        m = 2
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(M), size=m) * 0.9 + 0.1 / M
+    W = rng.dirichlet(np.ones(K) * 0.7, size=M)
+    prob = _Problem(P, np.ones(m), kind, 0.5 if kind == "renyi" else np.nan)
+    path = _merge_path(prob, W, 1)
+    assert [C.shape[1] for C, _ in path] == list(range(K, 0, -1))
+    for (C, _), (Cn, vn) in itertools.pairwise(path):
+        assert np.allclose(Cn.sum(axis=1), 1, atol=1e-12) and Cn.min() >= 0
+        assert vn == pytest.approx(float(prob.values(Cn).min()), rel=1e-9, abs=1e-13)
+        best = -np.inf
+        for i in range(C.shape[1]):
+            for j in range(i + 1, C.shape[1]):
+                rest = np.delete(C, [i, j], axis=1)
+                merged = np.column_stack([rest, C[:, i] + C[:, j]])
+                best = max(best, float(prob.values(merged).min()))
+        assert vn == pytest.approx(best, rel=1e-9, abs=1e-13)
+        for p in P:
+            assert lk.mutual_information(p, Cn) <= lk.mutual_information(p, C) + 1e-12
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "x"])

@@ -902,10 +902,14 @@ def optimal_mechanism(
     eps : float or array_like, shape (m,)
         Budgets on :math:`I(p_k, W)`, units of ``log_base``.
     n_outputs : int, optional
-        If the optimum needs more output letters than this, the best mechanism with
-        ``n_outputs`` columns found by a local polish from the optimum's largest columns is
-        returned instead (the certified bound still holds; the gap says how far it is).
-        Fewer are padded with zero columns.
+        If the optimum found has more output letters than this, it is reduced to
+        ``n_outputs`` columns by merging outputs greedily (the pair whose merge keeps
+        the utility highest; a merge never raises a leakage), then polished locally
+        (SLSQP); the certified bound over all mechanisms still holds, and the gap says
+        how far the reduced mechanism is from it (often nowhere: the column
+        generation's optimum tends to split outputs into near-copies). Fewer are padded
+        with zero columns. Without ``n_outputs`` the returned optimum is reduced the
+        same way to the fewest outputs that keep its utility within ``rtol / 10``.
     utility, alpha
         ``"kl"``: :math:`\min_{k\ge2} D(p_kW\|p_1W)`; ``"renyi"``:
         :math:`D_\alpha(p_2W\|p_1W)`, ``alpha`` in (0, 1), m = 2.
@@ -1061,15 +1065,23 @@ def optimal_mechanism(
     method = "column generation (HiGHS) + certified branch and bound"
     full = float(prob.values(W).min())
     solved = bool(tau_ub - full <= rtol * abs(tau_ub))
-    if n_outputs is None and 2 < W.shape[1] and M * W.shape[1] <= _REDUCE_MAX_ENTRIES:
-        # the LP's basic solution may split an output in two; keep the fewest outputs
-        # that reach the same utility (within rtol / 10, and the certified gap kept);
-        # skipped for large mechanisms (one SLSQP per output count costs more than the
-        # certificate there)
+    if n_outputs is None and 2 < W.shape[1]:
+        # the LP's basic solution may split an output in two (or into near-copies); keep
+        # the fewest outputs that reach the same utility (within rtol / 10, and the
+        # certified gap kept): first by merging outputs (no leakage can rise), then, for
+        # small mechanisms only (one SLSQP per output count), by a local polish
         floor = full - 0.1 * rtol * abs(full)
         if solved:
             floor = max(floor, tau_ub - rtol * abs(tau_ub))
-        for N in range(2, W.shape[1]):
+        K = W.shape[1]
+        for Wn, v in reversed(_merge_path(prob, W, 2)):
+            if v >= floor:
+                Wn = _repair(P, Wn, e)[0]
+                if Wn.shape[1] < K and float(prob.values(Wn).min()) >= floor:
+                    W = Wn
+                    method += f"; {W.shape[1]} outputs suffice (outputs merged)"
+                break
+        for N in range(2, W.shape[1]) if M * W.shape[1] <= _REDUCE_MAX_ENTRIES else ():
             Wn = _polish_fixed(P, W, e, N, kind, a_ren)
             if float(prob.values(Wn).min()) >= floor:
                 W = Wn
@@ -1171,18 +1183,41 @@ def _warn_not_certified(fn, *, gap, rel, rtol, limits, values, counts, base) -> 
     )
 
 
+def _merge_path(prob: _Problem, W: np.ndarray, N: int = 1) -> list[tuple[np.ndarray, float]]:
+    """Greedy merging of outputs: from ``W``'s nonzero columns down to ``N`` outputs, each
+    step merging the pair of outputs whose merge keeps the utility highest. Returns
+    ``[(mechanism, utility row minimum)]`` for K, K - 1, ..., N outputs.
+
+    Merging two outputs is a garbling of Y, so no leakage budget can break (data
+    processing); the utility rows are sums over outputs of functions positively
+    homogeneous in the column (module docstring), so a merge changes only the two terms
+    of the merged columns, and all pairs are scored at once."""
+    C = W[:, W.sum(axis=0) > 0]
+    obj = prob.parts(C.T)[0]  # (K, r): each output's share of every utility row
+    tot = obj.sum(axis=0)
+    path = [(C, float(prob.values(C).min()))]
+    while C.shape[1] > max(N, 1):
+        i, j = np.triu_indices(C.shape[1], 1)
+        merged = prob.parts((C[:, i] + C[:, j]).T)[0]  # (pairs, r)
+        score = (tot - obj[i] - obj[j] + merged).min(axis=1)
+        b = int(np.argmax(score))
+        a, c = int(i[b]), int(j[b])
+        keep = [k for k in range(C.shape[1]) if k not in (a, c)]
+        C = np.column_stack([C[:, keep], C[:, a] + C[:, c]])
+        obj = np.vstack([obj[keep], merged[b]])
+        tot = obj.sum(axis=0)
+        C = C / C.sum(axis=1, keepdims=True)  # exact row sums (a merge can round them)
+        path.append((C, float(prob.values(C).min())))
+    return path
+
+
 def _polish_fixed(P, W, e, N, kind, alpha):
-    """Best mechanism with N outputs near ``W``: keep the N heaviest columns (the rest's
-    mass to the nearest kept column), then SLSQP on (2)/(32) with W of shape (M, N)."""
-    weight = P[0] @ W
-    keep = np.argsort(weight)[::-1][:N]
-    dirs = W / np.maximum(W.sum(axis=0, keepdims=True), 1e-300)
-    W0 = W[:, keep].copy()
-    for j in set(range(W.shape[1])) - set(keep.tolist()):
-        k = keep[int(np.argmin(np.abs(dirs[:, keep] - dirs[:, [j]]).sum(axis=0)))]
-        W0[:, list(keep).index(k)] += W[:, j]
-    W0 = W0 / W0.sum(axis=1, keepdims=True)
-    W0, _ = _repair(P, W0, e)
+    """Best mechanism with N outputs near ``W``: outputs merged greedily down to N
+    (:func:`_merge_path`), then SLSQP on (2)/(32) with W of shape (M, N); the better of
+    the two. A merge can only lower the leakages, so both are feasible."""
     prob = _Problem(P, e, kind, alpha)
+    W0, _ = _repair(P, _merge_path(prob, W, N)[-1][0], e)
+    if W0.shape[1] < N:
+        W0 = np.hstack([W0, np.zeros((W0.shape[0], N - W0.shape[1]))])
     W1, _ = _repair(P, _slsqp(prob, W0, maxiter=500), e)
     return W1 if prob.values(W1).min() >= prob.values(W0).min() else W0
