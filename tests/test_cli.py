@@ -921,9 +921,29 @@ def test_hypothesis_design_exact_and_mary_tables():
     assert r.exit_code == 0, r.output
     text = stdout(r)
     assert "certified upper bound on the optimum" in text and "bits" in text
+    assert "optimal (limits reached: none)" in text
     r = run("hypothesis", "design", "--ps", "0.5,0.3,0.2;0.3,0.4,0.3;0.2,0.3,0.5", "--eps", "0.02")
     assert r.exit_code == 0, r.output
     assert "E-IT SDP" in stdout(r)
+
+
+@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
+def test_hypothesis_design_exact_max_time():
+    """--max-time: a budget too small to certify prints the proved bracket and the
+    not_certified status; without --exact it is refused; a bad value names the option."""
+    ps = "0.3,0.2,0.1,0.1,0.1,0.1,0.05,0.05;0.05,0.05,0.1,0.1,0.1,0.1,0.2,0.3;" + ",".join(
+        ["0.125"] * 8
+    )
+    args = ("hypothesis", "design", "--ps", ps, "--eps", "0.05", "--exact")
+    r = run(*args, "--max-time", "0.2")
+    assert r.exit_code == 0, r.output
+    text = stdout(r)
+    assert "not_certified (limits reached: max_time)" in text
+    assert "certified upper bound on the optimum" in text
+    data = run_json(*args, "--max-time", "0.2")
+    assert data["details"]["status"] == "not_certified" and data["gap"] > 0
+    assert_one_line_error(run(*args[:-1], "--max-time", "1"), "--exact")
+    assert_one_line_error(run(*args, "--max-time", "-1"), "--max-time")
 
 
 def test_hypothesis_simulate_reads_a_saved_mechanism(tmp_path):

@@ -246,6 +246,54 @@ def test_n_outputs_restriction_reports_not_certified_with_a_warning():
     assert d.utility == pytest.approx(0.0, abs=1e-15)  # one output: perfect privacy
 
 
+@pytest.mark.filterwarnings("default::leakage.errors.ConvergenceWarning")
+def test_max_time_stops_every_stage_and_reports_a_proved_bracket():
+    """max_time: a budget far below what certification takes stops the solve with
+    NOT_CERTIFIED, limits ["max_time"], a warning naming it, and a proved bracket: the
+    mechanism is feasible, its utility re-evaluated, the bound at least the optimum."""
+    P = np.random.default_rng(8).dirichlet(np.ones(8) * 2, size=3) * 0.9 + 0.1 / 8
+    with pytest.warns(lk.ConvergenceWarning, match=r"max_time = 0.3 s"):
+        d = optimal_mechanism(P, 0.05, max_time=0.3, rtol=1e-9)
+    assert d.details["status"] is Status.NOT_CERTIFIED and "max_time" in d.details["limits"]
+    assert not d.details["certified"] and d.gap > 1e-9 * d.upper_bound
+    W = d.mechanism
+    assert W.min() >= 0 and np.allclose(W.sum(axis=1), 1, atol=1e-14)
+    assert max(lk.mutual_information(p, W) for p in P) <= 0.05 * (1 + 1e-12)
+    assert d.utility == pytest.approx(_utility(P, W, "kl", None), rel=1e-12)
+    # the bound is proved: no local search beats it
+    assert _multistart(P, 0.05, 2, "kl", None, starts=1, seed=1) <= d.upper_bound * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "x", float("nan"), float("inf")])
+def test_max_time_is_validated(bad):
+    with pytest.raises(lk.LeakageError, match="max_time"):
+        optimal_mechanism(TRIPLE, 0.01, max_time=bad)
+
+
+@pytest.mark.parametrize(("M", "L"), [(1, 4), (2, 12), (3, 12), (4, 4), (7, 4), (9, 3)])
+def test_initial_lattice_equals_its_definition(M, L):
+    """_lattice against the definition {c / L : c in N^M, sum c = L}, in lexicographic
+    order (the initial master's columns, unchanged by the counting construction)."""
+    from leakage.hypothesis.optimal import _lattice
+
+    ref = [c for c in itertools.product(range(L + 1), repeat=M) if sum(c) == L]
+    assert np.array_equal(_lattice(M, L), np.asarray(ref, dtype=float) / L)
+
+
+def test_initial_lattice_stays_small_for_large_alphabets():
+    """Never the (L + 1)^M candidates (M = 20 hung before): the step is coarsened until
+    at most _LATTICE_MAX_POINTS points remain, all on the simplex and distinct."""
+    from leakage.hypothesis.optimal import _LATTICE_MAX_POINTS, _lattice
+
+    for M in (18, 40, 300):
+        X = _lattice(M, 4)
+        assert X.shape[1] == M and 0 < X.shape[0] <= _LATTICE_MAX_POINTS
+        assert np.allclose(X.sum(axis=1), 1) and X.min() >= 0
+        assert np.unique(X, axis=0).shape[0] == X.shape[0]
+        assert np.all(np.sort(X, axis=1)[:, -1] > 0)  # includes the vertices
+    assert _lattice(300, 4).shape[0] == 300  # only the vertices are affordable there
+
+
 # ------------------------------------------ the pricing bound against brute force (#18)
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "alpha"), [("kl", None), ("renyi", 0.5)])

@@ -105,6 +105,15 @@ def _hypothesis_design(
             "of the E-IT design (Theorems 1-2 for two hypotheses, the SDP otherwise).",
         ),
     ] = False,
+    max_time: Annotated[
+        str | None,
+        typer.Option(
+            "--max-time",
+            metavar="SECONDS",
+            help="With --exact: wall-clock budget; once spent, the best mechanism and the "
+            "bound proved so far are printed (status not_certified).",
+        ),
+    ] = None,
     utility: Annotated[
         str,
         typer.Option(
@@ -154,10 +163,16 @@ def _hypothesis_design(
         budgets = np.full(P.shape[0], float(budgets[0]))
     a = None if alpha is None else _number(alpha, "--alpha")
     w = w0 if w0 == "auto" else _pmf(w0, "--w0")
+    if max_time is not None and not exact:
+        raise InvalidParameterError(
+            "hypothesis design: '--max-time' bounds the certified optimum: add '--exact'."
+        )
+    t_max = None if max_time is None else _number(max_time, "--max-time")
     names = {"eps": "--eps", "alpha": "--alpha", "w0": "--w0", "utility": "--utility"}
+    names["max_time"] = "--max-time"
     with _naming_options(names), _spinner("designing the mechanism"):
         if exact:
-            design = optimal_mechanism(P, budgets, utility=utility, alpha=a, base=b)
+            design = optimal_mechanism(P, budgets, utility=utility, alpha=a, base=b, max_time=t_max)
         elif P.shape[0] == 2:
             if budgets.size != 2:
                 raise InvalidParameterError(
@@ -221,6 +236,10 @@ def _hypothesis_design(
     if not math.isnan(design.upper_bound):
         summary.add_row("certified upper bound on the optimum", _fmt(design.upper_bound), unit)
         summary.add_row("gap", _fmt(design.gap), unit)
+    status = design.details.get("status")
+    if status is not None:
+        limits = ", ".join(design.details.get("limits", [])) or "none"
+        summary.add_row("status", f"{status.value} (limits reached: {limits})", "")
     lines: list[Table | str] = [
         "mechanism W: one row per letter x, one column per published letter",
         mech,

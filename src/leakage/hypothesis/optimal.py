@@ -54,6 +54,7 @@ exactly.
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import itertools
 import math
@@ -189,9 +190,59 @@ _POLISH_MAX_LETTERS = 4
 _REDUCE_MAX_ENTRIES = 24
 
 
+class _Clock:
+    """The wall-clock budget of one :func:`optimal_mechanism` call (``max_time``)."""
+
+    def __init__(self, max_time: float | None):
+        self.start = time.perf_counter()
+        self.budget = math.inf if max_time is None else float(max_time)
+        self.expired = False
+
+    def up(self, share: float = 1.0) -> bool:
+        """Whether ``share`` of the budget is spent (the whole budget, once spent, stays
+        spent)."""
+        if self.expired:
+            return True
+        late = time.perf_counter() - self.start > share * self.budget
+        if late and share >= 1.0:
+            self.expired = True
+        return late
+
+
+#: the budget of the running call: every loop and local search of the solve checks it
+_CLOCK: contextvars.ContextVar[_Clock | None] = contextvars.ContextVar("_CLOCK", default=None)
+
+
+def _clock() -> _Clock:
+    return _CLOCK.get() or _Clock(None)
+
+
+def _stop_when_time_is_up(*_args) -> None:
+    """SciPy ``minimize`` callback: stop the local search once ``max_time`` is spent."""
+    if _clock().up():
+        raise StopIteration
+
+
+#: the share of ``max_time`` the column generation may use; the rest is left to the
+#: certificate of what it found (its branch and bound) and to the refinement
+_CG_SHARE = 2 / 3
+
+
+#: the initial columns of the master: the simplex lattice of step 1/L with the largest
+#: L (at most 12 for M <= 3, else 4) that gives at most this many points
+_LATTICE_MAX_POINTS = 5000
+
+
 def _lattice(M: int, L: int) -> np.ndarray:
-    pts = [c for c in itertools.product(range(L + 1), repeat=M) if sum(c) == L]
-    return np.asarray(pts, dtype=float) / L
+    """The points of the simplex lattice ``{c / L : c in N^M, sum c = L}`` (rows), in
+    lexicographic order of ``c``; ``L`` is lowered until there are at most
+    ``_LATTICE_MAX_POINTS`` of them (C(M + L - 1, L) points: never the L^M candidates)."""
+    while L > 1 and math.comb(M + L - 1, L) > _LATTICE_MAX_POINTS:
+        L -= 1
+    bins = np.array(list(itertools.combinations_with_replacement(range(M), L)), dtype=np.intp)
+    counts = np.zeros((bins.shape[0], M))
+    np.add.at(counts, (np.arange(bins.shape[0])[:, None], bins), 1.0)
+    return counts[np.lexsort(counts.T[::-1])] / L
 
 
 class _Master:
@@ -291,6 +342,7 @@ def _local_min(prob: _Problem, duals, u0: np.ndarray) -> np.ndarray:
         bounds=[(0.0, 1.0)] * M,
         constraints=[{"type": "eq", "fun": lambda u: u.sum() - 1.0}],
         options={"ftol": 1e-15, "maxiter": 200},
+        callback=_stop_when_time_is_up,
     )
     u = np.clip(r.x, 0.0, None)
     u = u / u.sum()
@@ -394,6 +446,7 @@ def _slsqp(prob: _Problem, W0: np.ndarray, maxiter: int = 300) -> np.ndarray:
             bounds=bnds,
             constraints=cons,
             options={"ftol": 1e-16, "maxiter": maxiter},
+            callback=_stop_when_time_is_up,
         )
     except (ValueError, FloatingPointError):
         return W0
@@ -572,12 +625,16 @@ def _drive(
     tolerances cannot hide it). Stops early when the polish no longer improves ``W``
     (the multipliers depend on ``W`` alone).
     Returns ``(W, mix, tau_ub, rho, cells, rounds, hits)``; ``hits``: the limits that
-    stopped a pricing (``"max_cells"``) or the rounds (``"max_refine"``)."""
+    stopped a pricing (``"max_cells"``, ``"max_time"``) or the rounds (``"max_refine"``,
+    ``"max_time"``)."""
     cells, rounds, hits = 0, 0, set()
     val = float(prob.values(W).min())
     while True:
         gap = tau_ub - val
         if gap <= rtol * abs(tau_ub) and (rounds or gap <= 0.1 * rtol * abs(tau_ub)):
+            break
+        if _clock().up():
+            hits.add("max_time")
             break
         newton = _newton_kkt(prob, W)
         if newton is not None:  # exact multipliers, and W polished to the same accuracy
@@ -599,7 +656,7 @@ def _drive(
         if tau_ub - val <= rtol * abs(tau_ub):
             break
         if pr.hit:
-            hits.add("max_cells")
+            hits.add(pr.hit)
         if rounds >= max_refine:
             hits.add("max_refine")
             break
@@ -626,8 +683,9 @@ class _Pricing(NamedTuple):
     certificate); ``rho``: the proved lower bound on the reduced cost (in the pricing's
     normalization); ``u``, ``value``: the column of least reduced cost found and its
     exact (normalized) reduced cost; ``improving``: ``value < -delta`` (it enters the
-    master); ``cells``: cells bounded; ``hit``: ``max_cells`` stopped the search with
-    cells still open (``rho`` is then only what the open cells prove)."""
+    master); ``cells``: cells bounded; ``hit``: the limit (``"max_cells"`` or
+    ``"max_time"``) that stopped the search with cells still open, else ``""`` (``rho``
+    is then only what the open cells prove)."""
 
     pen: float
     rho: float
@@ -635,7 +693,7 @@ class _Pricing(NamedTuple):
     value: float
     improving: bool
     cells: int
-    hit: bool
+    hit: str
 
 
 def _certify(prob: _Problem, duals, tol: float, max_cells: int, *, stop_early: bool) -> _Pricing:
@@ -785,7 +843,8 @@ def _branch_and_bound(model, cells0, state0, delta: float, max_cells: int, *, st
     Cells whose bound is >= -delta are set aside (their bound enters ``rho``); the search
     stops as soon as a point with r < -delta is found (``stop_early``: ``rho`` is then only
     the current bound) or no cell is left below -delta: ``rho`` = the smallest bound of all
-    leaves, a certified lower bound on min r. ``hit``: ``max_cells`` stopped it first."""
+    leaves, a certified lower bound on min r. ``hit``: the limit that stopped it first
+    (``"max_cells"``, ``"max_time"``) or ``""``."""
     heap: list = []
     counter = itertools.count()
     best_u, best = None, math.inf
@@ -807,10 +866,11 @@ def _branch_and_bound(model, cells0, state0, delta: float, max_cells: int, *, st
 
     push(cells0, state0)
     n = cells0.shape[0]
-    hit = False
+    hit = ""
+    clock = _clock()
     while heap and (best >= -delta or not stop_early):
-        if n >= max_cells:
-            hit = True
+        if n >= max_cells or clock.up():
+            hit = "max_cells" if n >= max_cells else "max_time"
             break
         thr = -delta if (stop_early or best >= -delta) else best - delta
         batch, bstates = [], []
@@ -884,6 +944,7 @@ def optimal_mechanism(
     max_refine: int = 20,
     start: ArrayLike | None = None,
     base: float = 2,
+    max_time: float | None = None,
 ) -> HypothesisDesign:
     r"""The certified optimum of the original problem (2) (``utility="kl"``) or (32)
     (``"renyi"``, binary hypotheses) over mechanisms with any number of outputs.
@@ -922,13 +983,19 @@ def optimal_mechanism(
     start : array_like, optional
         A mechanism (M×N) within the budgets, e.g. an E-IT design: returned instead if the
         column generation ends below it (the certified bound holds either way).
+    max_time : float, optional
+        Wall-clock budget in seconds (default: none). Once spent, every stage stops where
+        it is (column generation, branch and bound, local searches, refinement) and the
+        best mechanism is returned with the bound proved so far: ``NOT_CERTIFIED`` unless
+        the gap already met ``rtol``. The budget is checked between steps, so a call
+        can overrun it by one step (one LP solve or one branch-and-bound batch).
 
     Returns
     -------
     HypothesisDesign
         ``details["certified"]`` (gap ``<= rtol * upper_bound``), ``details["status"]``
         (:class:`~leakage.results.Status`: ``OPTIMAL``; ``ITERATION_LIMIT`` when
-        ``max_iter`` stopped it; ``NOT_CERTIFIED`` when ``max_cells``, ``max_refine``,
+        ``max_iter`` stopped it; ``NOT_CERTIFIED`` when ``max_time``, ``max_cells``, ``max_refine``,
         ``n_outputs`` or a stall left the gap above ``rtol``), ``details["limits"]`` (the
         limits that stopped it), the iterations, refinements, cells and seconds used.
         ``utility`` and ``upper_bound`` are proved whatever the status.
@@ -940,6 +1007,44 @@ def optimal_mechanism(
         and names the limit(s) that stopped the solver (the bound and the mechanism are
         still valid).
     """
+    if max_time is not None:
+        max_time = check_positive(max_time, func="optimal_mechanism", name="max_time")
+    token = _CLOCK.set(_Clock(max_time))
+    try:
+        return _solve(
+            ps,
+            eps,
+            n_outputs,
+            utility=utility,
+            alpha=alpha,
+            rtol=rtol,
+            max_iter=max_iter,
+            max_cells=max_cells,
+            max_refine=max_refine,
+            start=start,
+            base=base,
+            max_time=max_time,
+        )
+    finally:
+        _CLOCK.reset(token)
+
+
+def _solve(
+    ps: ArrayLike,
+    eps: ArrayLike,
+    n_outputs: int | None = None,
+    *,
+    utility: str = "kl",
+    alpha: float | None = None,
+    rtol: float = 1e-8,
+    max_iter: int = 200,
+    max_cells: int = 400_000,
+    max_refine: int = 20,
+    start: ArrayLike | None = None,
+    base: float = 2,
+    max_time: float | None = None,
+) -> HypothesisDesign:
+    """The body of :func:`optimal_mechanism` (run under its ``max_time`` clock)."""
     fn = "optimal_mechanism"
     b = check_base(base, func=fn)
     P = as_hypotheses(ps, func=fn)
@@ -990,10 +1095,14 @@ def optimal_mechanism(
     t0 = time.perf_counter()
     cells_total, it, stall, prev, futile = 0, 0, 0, -math.inf, 0
     rho, pen, done, hits = -math.inf, math.inf, False, set()
-    for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
+    clock = _clock()
+    for it in range(1, max_iter + 1):
         s, duals, lp = master.solve()
         _, kappa, y = duals
         dual_obj = float(kappa @ e - y.sum())
+        if it > 1 and clock.up(_CG_SHARE):  # the rest of max_time: certify what it has
+            hits.add("max_time")
+            break
         tol = rtol * max(abs(dual_obj), 1e-300) / 4  # the certificate may lose this
         moved = lp > prev + 1e-13 * max(abs(lp), 1e-300)
         stall = 0 if moved else stall + 1
@@ -1011,7 +1120,7 @@ def optimal_mechanism(
             if not pr.improving:  # proved (or, if max_cells stopped it, bounded)
                 rho, pen, done = pr.rho, pr.pen, True
                 if pr.hit:
-                    hits.add("max_cells")
+                    hits.add(pr.hit)
                 break
             futile += 1
             if futile > 3:  # the LP cannot use what the pricing finds (its tolerances):
@@ -1033,7 +1142,7 @@ def optimal_mechanism(
         cells_total += pr.cells
         rho, pen = pr.rho, pr.pen
         if pr.hit:
-            hits.add("max_cells")
+            hits.add(pr.hit)
     W, mix = _repair(P, _mechanism(master, s), e)
     # the polished support is usually more accurate than the LP's solution
     C = _polish_support(prob, master.U[: s.size], s)
@@ -1121,6 +1230,7 @@ def optimal_mechanism(
                 max_cells=max_cells,
                 max_refine=max_refine,
                 n_outputs=n_outputs,
+                max_time=max_time,
             ),
             counts=(it, refinements, cells_total),
             base=b,
@@ -1157,6 +1267,7 @@ _LIMIT_TEXT = {
     "max_cells": "max_cells = {max_cells} (a certified pricing ran out of cells)",
     "max_iter": "max_iter = {max_iter} (column-generation iterations)",
     "max_refine": "max_refine = {max_refine} (refinements of the certificate)",
+    "max_time": "max_time = {max_time:g} s (wall-clock time)",
     "n_outputs": (
         "n_outputs = {n_outputs} (the certified optimum needs more outputs; the bound is "
         "over every mechanism)"
