@@ -995,9 +995,10 @@ def optimal_mechanism(
     HypothesisDesign
         ``details["certified"]`` (gap ``<= rtol * upper_bound``), ``details["status"]``
         (:class:`~leakage.results.Status`: ``OPTIMAL``; ``ITERATION_LIMIT`` when
-        ``max_iter`` stopped it; ``NOT_CERTIFIED`` when ``max_time``, ``max_cells``, ``max_refine``,
-        ``n_outputs`` or a stall left the gap above ``rtol``), ``details["limits"]`` (the
-        limits that stopped it), the iterations, refinements, cells and seconds used.
+        ``max_iter`` stopped it; ``NOT_CERTIFIED`` when ``max_time``, ``max_cells``,
+        ``max_refine``, ``n_outputs`` or a stall left the gap above ``rtol``),
+        ``details["limits"]`` (the limits that stopped it), the iterations, refinements,
+        cells and seconds used.
         ``utility`` and ``upper_bound`` are proved whatever the status.
 
     Warns
