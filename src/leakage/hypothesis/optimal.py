@@ -55,6 +55,7 @@ exactly.
 from __future__ import annotations
 
 import contextvars
+import functools
 import heapq
 import itertools
 import math
@@ -215,6 +216,22 @@ _CLOCK: contextvars.ContextVar[_Clock | None] = contextvars.ContextVar("_CLOCK",
 
 def _clock() -> _Clock:
     return _CLOCK.get() or _Clock(None)
+
+
+def _under_clock(solver):
+    """Run ``solver`` under the clock of its ``max_time`` argument (validated first)."""
+
+    @functools.wraps(solver)
+    def timed(*args, max_time: float | None = None, **kwargs):
+        if max_time is not None:
+            max_time = check_positive(max_time, func=solver.__name__, name="max_time")
+        token = _CLOCK.set(_Clock(max_time))
+        try:
+            return solver(*args, max_time=max_time, **kwargs)
+        finally:
+            _CLOCK.reset(token)
+
+    return timed
 
 
 def _stop_when_time_is_up(*_args) -> None:
@@ -931,6 +948,7 @@ def _repair(ps: np.ndarray, W: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, f
     return (1 - t) * W + t * w[None, :], t
 
 
+@_under_clock
 def optimal_mechanism(
     ps: ArrayLike,
     eps: ArrayLike,
@@ -1008,44 +1026,6 @@ def optimal_mechanism(
         and names the limit(s) that stopped the solver (the bound and the mechanism are
         still valid).
     """
-    if max_time is not None:
-        max_time = check_positive(max_time, func="optimal_mechanism", name="max_time")
-    token = _CLOCK.set(_Clock(max_time))
-    try:
-        return _solve(
-            ps,
-            eps,
-            n_outputs,
-            utility=utility,
-            alpha=alpha,
-            rtol=rtol,
-            max_iter=max_iter,
-            max_cells=max_cells,
-            max_refine=max_refine,
-            start=start,
-            base=base,
-            max_time=max_time,
-        )
-    finally:
-        _CLOCK.reset(token)
-
-
-def _solve(
-    ps: ArrayLike,
-    eps: ArrayLike,
-    n_outputs: int | None = None,
-    *,
-    utility: str = "kl",
-    alpha: float | None = None,
-    rtol: float = 1e-8,
-    max_iter: int = 200,
-    max_cells: int = 400_000,
-    max_refine: int = 20,
-    start: ArrayLike | None = None,
-    base: float = 2,
-    max_time: float | None = None,
-) -> HypothesisDesign:
-    """The body of :func:`optimal_mechanism` (run under its ``max_time`` clock)."""
     fn = "optimal_mechanism"
     b = check_base(base, func=fn)
     P = as_hypotheses(ps, func=fn)
