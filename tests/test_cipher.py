@@ -504,6 +504,46 @@ def test_clip_to_ball_keeps_every_point_of_the_cell_in_the_ball():
     assert n_cut > 0
 
 
+def test_clip_to_ball_keeps_only_hull_vertices(monkeypatch):
+    """A 5-letter cell cut by the ball: the clipped points are the vertices of the hull
+    of all the cut points (77,887 before pruning here), so the bounds, extrema of convex
+    or concave functions over that hull, are unchanged while costing 22 solves."""
+    from scipy.spatial import ConvexHull
+
+    import leakage.cipher._search as search
+
+    P = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
+    alpha = 0.05 * LN2
+    rng = np.random.default_rng(5)
+    cells = [np.eye(5)] + [rng.dirichlet(np.ones(5) * 3, size=5) for _ in range(4)]
+    pruned = [search._clip_to_ball(V, P, alpha) for V in cells]
+    monkeypatch.setattr(search, "_hull_vertices", lambda pts: pts)
+    for V, W in zip(cells, pruned, strict=True):
+        full = search._clip_to_ball(V, P, alpha)
+        if full.shape[0] <= 5:
+            assert np.array_equal(full, W)
+            continue
+        assert W.shape[0] <= full.shape[0]
+        # the pruned points are cut points, and their hull is the hull of all of them
+        assert all(np.abs(full - w).sum(axis=1).min() < 1e-12 for w in W)
+        vol = ConvexHull(full[:, :-1]).volume
+        assert ConvexHull(W[:, :-1]).volume == pytest.approx(vol, rel=1e-9)
+    assert pruned[0].shape[0] < 100
+
+
+def test_five_letter_region_returns_with_its_gap_at_a_small_budget():
+    """A 5-letter source (past the papers' sizes): bounded work per cell, so a small
+    max_evals returns promptly, NOT_CERTIFIED with finite proved bounds and a warning."""
+    P = [0.3, 0.25, 0.2, 0.15, 0.1]
+    kw = dict(D1=0.5, D2=0.3, R1=None, r1=0.06, r2=0.1, alpha=0.05, max_evals=30)
+    with pytest.warns(lk.errors.ConvergenceWarning, match=r"max_evals = 30"):
+        reg = lk.cipher.leakage_region(P, "abs", "squared", **kw)
+    assert reg.status == lk.results.Status.NOT_CERTIFIED and not reg.certified
+    for f in ("L1", "L2_inner", "L2_outer"):
+        value, bound = getattr(reg, f), getattr(reg, f + "_bound")
+        assert math.isfinite(bound) and value <= bound + 1e-12
+
+
 def test_degenerate_refinement_family_still_gives_a_finite_bound():
     """Binary Fig. 2 with R1 = 0.3 bits at q = 0.219: S's optimal channel has X̂2 = X̂1
     (D1 met through X̂2), whose own capped family is degenerate; the cell bound must

@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import brentq, minimize, minimize_scalar
+from scipy.spatial import ConvexHull, QhullError
 from scipy.special import rel_entr
 
 GRID_1D = 64  # cells of an uncertified search over a binary source's interval
@@ -112,8 +113,25 @@ def _clip_to_ball(V: np.ndarray, P: np.ndarray, alpha: float) -> np.ndarray:
         pts = np.concatenate(new)
         pts = np.maximum(pts, 0.0)
         pts = pts / pts.sum(axis=1, keepdims=True)
-        pts = np.unique(np.round(pts, 15), axis=0)
+        pts = _hull_vertices(np.unique(np.round(pts, 15), axis=0))
     return pts
+
+
+def _hull_vertices(pts: np.ndarray) -> np.ndarray:
+    """The points of ``pts`` (rows, on the simplex) that are vertices of their convex hull.
+
+    Each cut adds a crossing for every inside–outside pair, most of them inside the hull:
+    a 5-letter cell cut five times gave 77,887 points of which 22 are vertices, and every
+    point costs a solve in the cell bounds. The bounds are extrema of convex (concave)
+    functions, attained at vertices, so dropping the other points changes nothing. A
+    degenerate hull (the cell in a face of the simplex) keeps all points."""
+    if pts.shape[0] <= pts.shape[1]:  # at most a simplex's worth of points
+        return pts
+    try:
+        hull = ConvexHull(pts[:, :-1])  # the first k - 1 coordinates chart the simplex
+    except (QhullError, ValueError):
+        return pts
+    return pts[np.sort(hull.vertices)]
 
 
 def ball_extremum(
