@@ -241,6 +241,14 @@ def test_alpha_star_bernoulli():
     assert z == 0.0
 
 
+def test_alpha_star_warns_when_its_search_is_not_certified():
+    kw = dict(D1=0.3, D2=0.2, R1=None, r1=0.0, r2=0.0, max_evals=2)
+    for which in (1, 2):
+        with pytest.warns(lk.errors.ConvergenceWarning, match=r"alpha_star: not certified"):
+            a = lk.cipher.alpha_star([0.5, 0.3, 0.2], "abs", "squared", which=which, **kw)
+        assert a >= 0 and math.isfinite(a)
+
+
 def test_global_search_on_a_non_concave_rate_distortion_function():
     """R(Q, D) is not concave in Q for this distortion (ERRATA): the certified search must
     still find the maximum a dense brute-force grid finds."""
@@ -454,6 +462,21 @@ def test_numeric_R1_curve_is_certified_and_matches_the_uncapped_one():
         if y.alpha > 0:
             _, _, L2o = _remark6(0.3, 0.2, 0.1, 0.06, 0.1, y.alpha)
             assert y.L2_outer - 1e-9 <= L2o <= y.L2_outer_bound + 1e-9
+
+
+def test_key_rate_limits_status_and_warning():
+    """Certified where the search closes its gap (Remark 4's case); a forced max_evals
+    leaves a gap: NOT_CERTIFIED, a warning with the gap, the bounds still below."""
+    kw = dict(D1=0.2, D2=0.15, R1=None, alpha=0.03)
+    kr = lk.cipher.key_rate_limits([0.4, 0.6], "hamming", "hamming", **kw)
+    assert kr.certified and kr.status == lk.results.Status.OPTIMAL and kr.missed <= 1e-6
+    P = [0.4, 0.3, 0.2, 0.1]
+    kw = dict(D1=0.4, D2=0.25, R1=None, alpha=0.05, max_evals=3)
+    with pytest.warns(lk.errors.ConvergenceWarning, match=r"key_rate_limits: not certified"):
+        kr = lk.cipher.key_rate_limits(P, "abs", "squared", **kw)
+    assert not kr.certified and kr.status == lk.results.Status.NOT_CERTIFIED
+    assert kr.missed > 1e-6
+    assert kr.r1_bound <= kr.r1_max and kr.r2_bound <= kr.r2_max
 
 
 def test_a_forced_limit_is_not_certified_and_warns():

@@ -724,6 +724,7 @@ def test_cipher_key_rates_remark4():
     )
     assert round(out["r1_max"], 3) == 0.162 and round(out["r2_max"], 3) == 0.112
     assert out["r1_bound"] <= out["r1_max"]
+    assert out["status"] == "optimal" and out["certified"] and out["missed"] <= 1e-6
     result = run(
         "cipher",
         "key-rates",
@@ -739,6 +740,7 @@ def test_cipher_key_rates_remark4():
         "0.15",
     )
     assert result.exit_code == 0 and "r1_max" in stdout(result) and "bits" in stdout(result)
+    assert "status: optimal" in stdout(result)
 
 
 def test_cipher_errors_are_one_line():

@@ -139,7 +139,7 @@ class KeyRateLimits:
     (41)–(42) for ``alpha=None``): :math:`r_1 \le \min_Q R(Q,D_1)`,
     :math:`r_2 \le \min_Q [R(Q,R_1,D_1,D_2) - R(Q,D_1)]` over the KL ball. Unpacks as
     ``r1_max, r2_max = key_rate_limits(...)``. ``*_bound`` are certified lower bounds of
-    the minima (``nan`` where uncertified)."""
+    the minima (``nan`` where uncertified); ``certified``: both within ``tol``."""
 
     r1_max: float
     r2_max: float
@@ -150,9 +150,24 @@ class KeyRateLimits:
     alpha: float | None
     R1_reading: str
     base: float
+    certified: bool = True
+
+    _json_extra = ("missed", "status")
 
     def __iter__(self):
         return iter((self.r1_max, self.r2_max))
+
+    @property
+    def status(self) -> Status:
+        """``OPTIMAL`` when certified, else ``NOT_CERTIFIED`` (a
+        :class:`~leakage.errors.ConvergenceWarning` said why)."""
+        return Status.OPTIMAL if self.certified else Status.NOT_CERTIFIED
+
+    @property
+    def missed(self) -> float:
+        """Largest certified ``value - bound`` of the two minima (``nan``: uncertified)."""
+        gaps = (self.r1_max - self.r1_bound, self.r2_max - self.r2_bound)
+        return math.nan if any(math.isnan(g) for g in gaps) else max(gaps)
 
 
 @dataclasses.dataclass
@@ -783,7 +798,10 @@ def key_rate_limits(
     :math:`r_2 \le \min_{B_\alpha} [R(Q,R_1,D_1,D_2) - R(Q,D_1)]`; Corollary 4 (expected
     distortion, ``alpha=None``, eqs. (41)–(42)): the same at ``Q = p``. Arguments (``tol``
     finite and > 0, ``1 <= max_evals <= MAX_EVALS``) and errors as in
-    :func:`leakage_region`.
+    :func:`leakage_region`. Returns a :class:`KeyRateLimits` with certified lower bounds
+    and ``status``; when ``max_evals`` (or, for ``R1="tight"`` without one Hamming
+    distortion, the missing cell bound) leaves a gap above ``tol``, the status is
+    ``NOT_CERTIFIED`` and a :class:`~leakage.errors.ConvergenceWarning` gives the gap.
 
     Examples
     --------
@@ -822,7 +840,7 @@ def key_rate_limits(
     )
 
     b = functools.partial(_bits, base=base)
-    return KeyRateLimits(
+    out = KeyRateLimits(
         r1_max=b(s1.value),
         r2_max=b(s2.value),
         r1_bound=b(s1.bound),
@@ -832,7 +850,19 @@ def key_rate_limits(
         alpha=None if alpha is None else float(alpha),
         R1_reading=reading,
         base=base,
+        certified=bool(s1.certified and s2.certified),
     )
+    if not out.certified:
+        if math.isnan(out.missed) and reading == "tight":
+            why = "R1='tight' has no certified cell bound (ERRATA), so r2_bound is nan"
+        else:
+            why = (
+                f"the certified gap value - bound = {out.missed:.3g} (units of log base) "
+                f"exceeds tol = {tol!r} after the limit max_evals = {max_evals} source types "
+                "per search was reached; raise 'max_evals' or loosen 'tol'"
+            )
+        warnings.warn(f"{fn}: not certified: {why}.", ConvergenceWarning, stacklevel=2)
+    return out
 
 
 def alpha_star(
@@ -880,6 +910,13 @@ def alpha_star(
     ------
     InvalidParameterError
         An argument is of the wrong type or out of range (as in :func:`leakage_region`).
+
+    Warns
+    -----
+    ConvergenceWarning
+        The search over the simplex did not certify its maximum within ``tol`` (the
+        ``max_evals`` limit, or ``R1="tight"`` without a certified cell bound): the
+        returned value comes from the best maximizer found.
     """
     fn = "alpha_star"
     base, pv, d1v, d2v, D1, D2, R1n, reading, _ = _setup(p, d1, d2, D1, D2, R1, base, None, fn)
@@ -906,11 +943,27 @@ def alpha_star(
             None,
             terms.upper_A,
         )
+        if not sA.certified:
+            _warn_alpha_star(fn, sA.bound - sA.value, base, tol, max_evals)
         if sA.value - r1n <= 0:
             return 0.0
         return float(from_nats(kl(sA.argopt, pv), base))
     searches = _region_searches(terms, pv, whole, r1n, r2n, tol_n, max_evals)
     region = _package(searches, terms, 1.0, r1n, r2n, R1n, None, reading, tol_n, base)
+    if not region.certified:
+        _warn_alpha_star(fn, to_nats(region.missed, base), base, tol, max_evals)
     if region.L2_inner <= 0:
         return 0.0
     return float(from_nats(kl(region.argmax_L2_inner, pv), base))
+
+
+def _warn_alpha_star(fn, gap_n, base, tol, max_evals) -> None:
+    """The maximizer behind alpha* was not certified: say so (the value is the best found)."""
+    gap = "no certified bound" if math.isnan(gap_n) else f"a gap of {from_nats(gap_n, base):.3g}"
+    warnings.warn(
+        f"{fn}: not certified: the search over the simplex stopped with {gap} (units of "
+        f"log base; tol = {tol!r}, max_evals = {max_evals}), so the maximizer, and the "
+        "alpha* it gives, are the best found; raise 'max_evals' or loosen 'tol'.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

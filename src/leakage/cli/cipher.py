@@ -280,4 +280,4 @@ def _cipher_key_rates(
         unit,
         np.array2string(kr.argmin_r2, precision=6),
     )
-    _print_unwrapped(table)
+    _print_unwrapped(table, f"status: {kr.status.value}")
