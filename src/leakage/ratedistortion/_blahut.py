@@ -307,10 +307,14 @@ def solve_target(
     max_iter: int,
     beta0: float | None = None,
     q0: np.ndarray | None = None,
+    revive: float = 0.0,
 ):
     """Certified R(D) for ``D_min <= D < D_max`` (nats). Returns
     ``(upper, lower, Q, distortion, beta, q, n_iter, converged)``; ``beta`` estimates the
-    slope multiplier at ``D`` (``inf`` at ``D = D_min``)."""
+    slope multiplier at ``D`` (``inf`` at ``D = D_min``). ``beta0``, ``q0``: a warm start
+    (Newton from it first); ``revive``: if that Newton fails, the Blahut-Arimoto steps
+    start from ``q0`` mixed with this share of the uniform distribution (letters that
+    ``q0`` gives weight ~0 would otherwise regrow only geometrically)."""
     p, d, dd = prob.p, prob.d, prob.dd
     n_hat = d.shape[1]
     if beta0 is not None and not (
@@ -408,6 +412,8 @@ def solve_target(
     if beta0 is not None and math.isfinite(beta0) and q0 is not None:
         if try_newton(beta0, q_init):
             return done(best_newton[2], best_newton[3], True)
+    if revive > 0 and q0 is not None:
+        q_init = (1.0 - revive) * q_init + revive / n_hat
 
     beta = beta0 if beta0 is not None and math.isfinite(beta0) else prob.beta_scale
     s = evaluate(beta, q_init)
@@ -478,8 +484,12 @@ def solve_target(
     return done(slope_estimate(), q_ret, converged)
 
 
-def solve_rd(prob: Problem, D: float, tol_n: float, max_iter: int, func: str, warm=None):
-    """(upper, lower, Q, distortion, beta, q, n_iter, converged) in nats, edges exact."""
+def solve_rd(
+    prob: Problem, D: float, tol_n: float, max_iter: int, func: str, warm=None, revive=0.0
+):
+    """(upper, lower, Q, distortion, beta, q, n_iter, converged) in nats, edges exact.
+    ``warm``: (slope, output pmf) of a neighbouring point; ``revive``: see
+    :func:`solve_target`."""
     if D < prob.D_min - 1e-12 * max(1.0, prob.D_min):
         raise InfeasibleError(
             f"{func}: the 'D' argument must be >= D_min = {prob.D_min:.10g} (every letter "
@@ -494,4 +504,4 @@ def solve_rd(prob: Problem, D: float, tol_n: float, max_iter: int, func: str, wa
     beta0, q0 = warm if warm is not None else (None, None)
     if D <= prob.D_min + 1e-12 * max(1.0, prob.D_min):
         D = prob.D_min  # within rounding of D_min (e.g. D_min summed in another order)
-    return solve_target(prob, max(D, prob.D_min), tol_n, max_iter, beta0, q0)
+    return solve_target(prob, max(D, prob.D_min), tol_n, max_iter, beta0, q0, revive)
