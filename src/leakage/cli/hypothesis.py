@@ -168,8 +168,13 @@ def _hypothesis_design(
             "hypothesis design: '--max-time' bounds the certified optimum: add '--exact'."
         )
     t_max = None if max_time is None else _number(max_time, "--max-time")
-    names = {"eps": "--eps", "alpha": "--alpha", "w0": "--w0", "utility": "--utility"}
-    names["max_time"] = "--max-time"
+    names = {
+        "eps": "--eps",
+        "alpha": "--alpha",
+        "w0": "--w0",
+        "utility": "--utility",
+        "max_time": "--max-time",
+    }
     with _naming_options(names), _spinner("designing the mechanism"):
         if exact:
             design = optimal_mechanism(P, budgets, utility=utility, alpha=a, base=b, max_time=t_max)
