@@ -435,23 +435,24 @@ def _numbers(fn, base, r1, r2, tol, max_evals, R2):
     )
 
 
-def _warn_uncertified(fn, regs, tol, max_evals, reading) -> None:
-    """One :class:`ConvergenceWarning` naming the gap and the limit of uncertified results."""
+def _warn_uncertified(fn, regs, tol, max_evals, reading, terms="the L2 terms") -> None:
+    """One :class:`ConvergenceWarning` naming the gap and the limit of uncertified results
+    (regions or key-rate limits: anything with ``certified`` and ``missed``)."""
     bad = [r for r in regs if not r.certified]
     if not bad:
         return
     where = "" if len(regs) == 1 else f" at {len(bad)} of {len(regs)} exponents"
-    if reading == "tight" and any(math.isnan(r.L2_outer_bound) for r in bad):
+    if reading == "tight" and any(math.isnan(r.missed) for r in bad):
         why = (
             "R1='tight' has no certified cell bound (ERRATA: R(Q, R1, D1, D2) has an "
-            "infinite slope in R1 at R1 = R(Q, D1), and the cap moves with Q), so the L2 "
-            "terms come from a grid of source types plus local polishing and their bounds "
+            f"infinite slope in R1 at R1 = R(Q, D1), and the cap moves with Q), so {terms} "
+            "come from a grid of source types plus local polishing and their bounds "
             "are nan; use R1=None or a numeric R1 for certified values"
         )
     else:
         gap = max(r.missed for r in bad)
         why = (
-            f"the certified gap bound - value = {gap:.3g} (units of log base) exceeds "
+            f"the certified gap |bound - value| = {gap:.3g} (units of log base) exceeds "
             f"tol = {tol!r} after the limit max_evals = {max_evals} source types per search "
             "was reached; raise 'max_evals' or loosen 'tol'"
         )
@@ -852,16 +853,7 @@ def key_rate_limits(
         base=base,
         certified=bool(s1.certified and s2.certified),
     )
-    if not out.certified:
-        if math.isnan(out.missed) and reading == "tight":
-            why = "R1='tight' has no certified cell bound (ERRATA), so r2_bound is nan"
-        else:
-            why = (
-                f"the certified gap value - bound = {out.missed:.3g} (units of log base) "
-                f"exceeds tol = {tol!r} after the limit max_evals = {max_evals} source types "
-                "per search was reached; raise 'max_evals' or loosen 'tol'"
-            )
-        warnings.warn(f"{fn}: not certified: {why}.", ConvergenceWarning, stacklevel=2)
+    _warn_uncertified(fn, [out], tol, max_evals, reading, terms="r2_max")
     return out
 
 
